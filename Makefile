@@ -1,0 +1,40 @@
+# Paper reviews with tested code. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+REQS := requirements/docs.txt requirements/test.txt requirements/constraints.txt pyproject.toml
+export NO_MKDOCS_2_WARNING := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help venv serve build test test-fast lock clean
+
+help: ## List every target with what it does
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+
+# The virtual environment is rebuilt only when a requirements file or pyproject.toml changes.
+$(STAMP): $(REQS)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements/test.txt -c requirements/constraints.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Create .venv from the pinned dependencies (done by every target that needs it)
+
+serve: $(STAMP) ## Build and serve the site on http://127.0.0.1:8000 with live reload
+	$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8000
+
+build: $(STAMP) ## Build the static site into site/ (strict: any warning fails)
+	$(VENV)/bin/mkdocs build --strict --site-dir site
+
+test: $(STAMP) ## Run everything: snippet tests, tooling tests, every docs code block, the strict site build
+	$(PY) -m pytest tests --codeblocks docs README.md CONTRIBUTING.md
+
+lock: $(STAMP) ## Re-pin every installed package into requirements/constraints.txt
+	$(PY) -m pip freeze --exclude-editable | sed -E 's/^torch==([0-9.]+)\+cpu$$/torch==\1/' > requirements/constraints.txt
+
+clean: ## Remove build outputs (keeps .venv)
+	rm -rf site .pytest_cache .hypothesis

@@ -1,0 +1,93 @@
+"""Generated Markdown: the paper card of a review, the reviews index and the bibliography page.
+
+Each is derived from front matter and ``bibliography.bib``; none is written by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import textwrap
+
+from kbsite.bibliography import Bibliography
+from kbsite.citations import find_citations
+from kbsite.reviews import Review
+
+__all__ = [
+    "BIBLIOGRAPHY_MARKER",
+    "REVIEWS_MARKER",
+    "add_paper_card",
+    "bibliography_markdown",
+    "citing_reviews",
+    "reviews_table",
+]
+
+BIBLIOGRAPHY_MARKER = "<!-- kb:bibliography -->"
+REVIEWS_MARKER = "<!-- kb:reviews -->"
+_H1 = re.compile(r"^# .*$", re.MULTILINE)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def add_paper_card(markdown: str, meta: dict, bib: Bibliography, where: str, log: logging.Logger) -> str:
+    """Insert, under the review's H1, a box naming the paper, its venue, its links and the snippet module."""
+    key = str(meta.get("bibkey", ""))
+    if key not in bib:
+        log.warning(f"{where}:1: front matter 'bibkey: {key}' is not a key of bibliography.bib — add the entry or fix the key")
+        return markdown
+    ref = bib[key]
+    slug = where.rsplit("/", 1)[-1].removesuffix(".md")
+    links = " · ".join(f"[{label}]({url})" for label, url in ref.links)
+    authors = ", ".join(ref.surnames)
+    body = (
+        f"**{ref.title}**  \n{authors}. *{meta.get('venue', '')}* {meta.get('year', ref.year)}."
+        + (f"  \n{links}" if links else "")
+        + f"  \nSnippet module: [`snippets.{slug}`](../api/{slug}.md) · Cite this paper: "
+        + f"[`{key}`](../bibliography.md#{key})"
+    )
+    card = '!!! abstract "The paper"\n\n' + textwrap.indent(body, "    ") + "\n"
+    match = _H1.search(markdown)
+    if match is None:
+        return card + "\n" + markdown
+    return f"{markdown[: match.end()]}\n\n{card}\n{markdown[match.end():]}"
+
+
+def citing_reviews(reviews: list[Review]) -> dict[str, list[Review]]:
+    """For each bib key, the reviews that cite it or review it."""
+    out: dict[str, list[Review]] = {}
+    for review in reviews:
+        keys = {review.bibkey} | {k for c in find_citations(review.path.read_text(encoding="utf-8")) for k in c.keys}
+        for key in keys:
+            out.setdefault(key, []).append(review)
+    return out
+
+
+def reviews_table(reviews: list[Review], bib: Bibliography) -> str:
+    """The reviews index as a Markdown table (links relative to ``reviews/index.md``)."""
+    rows = ["| Review | Authors | Year | Venue | Tags | Snippet |", "|---|---|---|---|---|---|"]
+    for r in reviews:
+        authors = bib[r.bibkey].authors_short if r.bibkey in bib else ""
+        tags = ", ".join(r.tags)
+        rows.append(
+            f"| [{_cell(r.title)}]({r.slug}.md) | {_cell(authors)} | {r.meta.get('year', '')} | "
+            f"{_cell(str(r.meta.get('venue', '')))} | {_cell(tags)} | [`snippets.{r.slug}`](../api/{r.slug}.md) |"
+        )
+    return "\n".join(rows)
+
+
+def bibliography_markdown(bib: Bibliography, cited_by: dict[str, list[Review]]) -> str:
+    """Every entry, sorted by first author and year: an anchored heading, the reference, back-links, BibTeX."""
+    parts = []
+    for ref in bib.sorted():
+        reviews = cited_by.get(ref.key, [])
+        back = ", ".join(f"[{r.title}](reviews/{r.slug}.md)" for r in reviews) or "not cited by a review yet"
+        bibtex = textwrap.indent(f"```bibtex\n{ref.bibtex}\n```", "    ")
+        parts.append(
+            f"### {_cell(ref.authors_short)} ({bib.year_label(ref.key)}) {{#{ref.key}}}\n\n"
+            f"{ref.formatted_html}\n\n"
+            f"Cited in: {back}.\n\n"
+            f'??? quote "BibTeX `{ref.key}`"\n\n{bibtex}\n'
+        )
+    return "\n".join(parts)

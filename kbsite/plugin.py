@@ -1,0 +1,86 @@
+"""The MkDocs plugin ``kb-citations``: wires citations, the bibliography and review indexes into the build.
+
+It only connects MkDocs events to the functions that do the work:
+
+* ``on_config``: loads ``bibliography.bib`` and adds every review and API page to the navigation, so a new
+  review file needs no edit of ``mkdocs.yml``;
+* ``on_files``: publishes ``bibliography.bib`` for download;
+* ``on_page_markdown``: renders citations (:mod:`kbsite.citations`), fills the generated lists
+  (``<!-- kb:bibliography -->``, ``<!-- kb:reviews -->``) and adds the paper card under a review's title.
+
+Problems are logged as warnings naming the file and line, so ``mkdocs build --strict`` fails on them.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import config_options
+from mkdocs.config.base import Config
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+
+from kbsite import pages
+from kbsite.bibliography import Bibliography, BibliographyError
+from kbsite.citations import render_citations
+from kbsite.reviews import Review, ReviewError, load_reviews, read_front_matter
+
+log = logging.getLogger("mkdocs.plugins.kb_citations")
+
+
+class CitationsConfig(Config):
+    bibliography = config_options.Type(str, default="bibliography.bib")
+    reviews_section = config_options.Type(str, default="Reviews")
+    api_section = config_options.Type(str, default="Snippets API")
+
+
+class CitationsPlugin(BasePlugin[CitationsConfig]):
+    """Author-year citations from a BibTeX file, plus the generated parts of the site."""
+
+    def on_config(self, config: Any) -> Any:
+        root = Path(config.config_file_path).parent
+        try:
+            self.bib = Bibliography(root / self.config.bibliography)
+            self.reviews: list[Review] = load_reviews(Path(config.docs_dir))
+        except (BibliographyError, ReviewError) as exc:
+            raise PluginError(str(exc)) from exc
+        self.root = root
+        nav = config.nav or []
+        reviews = [{r.title: f"reviews/{r.slug}.md"} for r in self.reviews]
+        api_dir = Path(config.docs_dir) / "api"
+        apis = [{f"snippets.{p.stem}": f"api/{p.name}"} for p in sorted(api_dir.glob("*.md")) if p.stem != "index"]
+        for item in nav:
+            if isinstance(item, dict):
+                for title, children in item.items():
+                    if title == self.config.reviews_section and isinstance(children, list):
+                        children.extend(reviews)
+                    elif title == self.config.api_section and isinstance(children, list):
+                        children.extend(apis)
+        return config
+
+    def on_files(self, files: Files, config: Any) -> Files:
+        """Publish ``bibliography.bib`` at the site root so readers can download it."""
+        files.append(File.generated(config, "bibliography.bib", abs_src_path=str(self.bib.path)))
+        return files
+
+    def on_page_markdown(self, markdown: str, page: Any, config: Any, files: Any) -> str:
+        src = Path(page.file.abs_src_path) if page.file.abs_src_path else None
+        where = str(src.relative_to(self.root)) if src and src.is_relative_to(self.root) else page.file.src_uri
+        first_line = 1
+        if src is not None and src.suffix == ".md":
+            _, first_line = read_front_matter(src)
+            first_line += 1
+        if page.file.src_uri.startswith("reviews/") and page.file.name != "index":
+            markdown = pages.add_paper_card(markdown, page.meta, self.bib, where, log)
+        result = render_citations(markdown, self.bib, where, first_line)
+        for error in result.errors:
+            log.warning(error)
+        markdown = result.markdown
+        if pages.BIBLIOGRAPHY_MARKER in markdown:
+            cited_by = pages.citing_reviews(self.reviews)
+            markdown = markdown.replace(pages.BIBLIOGRAPHY_MARKER, pages.bibliography_markdown(self.bib, cited_by))
+        markdown = markdown.replace(pages.REVIEWS_MARKER, pages.reviews_table(self.reviews, self.bib))
+        return markdown
