@@ -48,6 +48,15 @@ class Reference:
         # Reports and web pages sometimes have only an institution.
         return [_plain(self.entry.fields.get("institution", self.entry.fields.get("organization", self.key)))]
 
+    @cached_property
+    def authors_full(self) -> str:
+        """"Matthew E. Peters, Mark Neumann and Luke Zettlemoyer": every author, first names first."""
+        people = self.entry.persons.get("author") or self.entry.persons.get("editor") or []
+        names = [_plain(" ".join(p.first_names + p.middle_names + p.prelast_names + p.last_names)) for p in people]
+        if not names:
+            return self.surnames[0]
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
     @property
     def year(self) -> str:
         return _plain(self.entry.fields.get("year", "n.d."))

@@ -40,9 +40,8 @@ def add_paper_card(markdown: str, meta: dict, bib: Bibliography, where: str, log
     ref = bib[key]
     slug = where.rsplit("/", 1)[-1].removesuffix(".md")
     links = " · ".join(f"[{label}]({url})" for label, url in ref.links)
-    authors = ", ".join(ref.surnames)
     body = (
-        f"**{ref.title}**  \n{authors}. *{meta.get('venue', '')}* {meta.get('year', ref.year)}."
+        f"**{ref.title}**  \n{ref.authors_full}. *{meta.get('venue', '')}* {meta.get('year', ref.year)}."
         + (f"  \n{links}" if links else "")
         + f"  \nSnippet module: [`snippets.{slug}`](../api/{slug}.md) · Cite this paper: "
         + f"[`{key}`](../bibliography.md#{key})"

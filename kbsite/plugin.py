@@ -26,7 +26,7 @@ from mkdocs.structure.files import File, Files
 from kbsite import pages
 from kbsite.bibliography import Bibliography, BibliographyError
 from kbsite.citations import render_citations
-from kbsite.reviews import Review, ReviewError, load_reviews, read_front_matter
+from kbsite.reviews import Review, ReviewError, load_reviews
 
 log = logging.getLogger("mkdocs.plugins.kb_citations")
 
@@ -70,15 +70,18 @@ class CitationsPlugin(BasePlugin[CitationsConfig]):
         src = Path(page.file.abs_src_path) if page.file.abs_src_path else None
         where = str(src.relative_to(self.root)) if src and src.is_relative_to(self.root) else page.file.src_uri
         first_line = 1
-        if src is not None and src.suffix == ".md":
-            _, first_line = read_front_matter(src)
-            first_line += 1
-        if page.file.src_uri.startswith("reviews/") and page.file.name != "index":
-            markdown = pages.add_paper_card(markdown, page.meta, self.bib, where, log)
+        if src is not None and src.is_file():
+            # MkDocs strips the front matter and the blank lines after it; find where the body starts.
+            text = src.read_text(encoding="utf-8")
+            if text.endswith(markdown):
+                first_line = text.count("\n", 0, len(text) - len(markdown)) + 1
+        # Citations first, while line numbers still match the source file.
         result = render_citations(markdown, self.bib, where, first_line)
         for error in result.errors:
             log.warning(error)
         markdown = result.markdown
+        if page.file.src_uri.startswith("reviews/") and page.file.name != "index":
+            markdown = pages.add_paper_card(markdown, page.meta, self.bib, where, log)
         if pages.BIBLIOGRAPHY_MARKER in markdown:
             cited_by = pages.citing_reviews(self.reviews)
             markdown = markdown.replace(pages.BIBLIOGRAPHY_MARKER, pages.bibliography_markdown(self.bib, cited_by))

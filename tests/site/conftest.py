@@ -1,0 +1,58 @@
+"""Build the site once per test session with ``mkdocs build --strict`` and share the result."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT_FILES = ["mkdocs.yml", "bibliography.bib", "README.md", "CONTRIBUTING.md", "docs", "snippets"]
+
+
+@dataclass(frozen=True)
+class Build:
+    returncode: int
+    output: str
+    site: Path
+
+
+def build_site(project: Path, site: Path) -> Build:
+    """Run ``mkdocs build --strict`` for the project at ``project`` into ``site``."""
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    env.pop("SITE_URL", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return Build(proc.returncode, proc.stdout + proc.stderr, site)
+
+
+def copy_project(dest: Path) -> Path:
+    """A throw-away copy of what the site build reads, for tests that break it on purpose."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    return build_site(ROOT, tmp_path_factory.mktemp("site"))
+
+
+def html_pages(site: Path) -> list[Path]:
+    return sorted(p for p in site.rglob("*.html") if "assets" not in p.parts)

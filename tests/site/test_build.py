@@ -1,0 +1,134 @@
+"""The strict site build: no warnings, API pages, citations that land, math assets, no third-party requests."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlparse
+
+from conftest import ROOT, Build, build_site, copy_project, html_pages
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+# (tag, attribute) pairs a browser fetches when the page loads.
+FETCHED = {
+    ("script", "src"), ("img", "src"), ("iframe", "src"), ("source", "src"), ("audio", "src"),
+    ("video", "src"), ("embed", "src"), ("object", "data"), ("track", "src"),
+}
+FETCHED_LINK_RELS = {"stylesheet", "icon", "preload", "modulepreload", "preconnect", "dns-prefetch", "manifest"}
+
+
+class _Requests(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        for name in ("src", "data", "href"):
+            if name in a and ((tag, name) in FETCHED or (tag == "link" and name == "href" and set(a.get("rel", "").split()) & FETCHED_LINK_RELS)):
+                self.urls.append(a[name])
+        if "srcset" in a:
+            self.urls += [part.strip().split()[0] for part in a["srcset"].split(",") if part.strip()]
+        if "style" in a:
+            self.urls += re.findall(r"url\(\s*['\"]?([^'\")]+)", a["style"])
+
+
+def _third_party(url: str) -> bool:
+    parsed = urlparse(url)
+    return bool(parsed.scheme in {"http", "https"} or url.startswith("//")) and parsed.hostname not in LOCAL_HOSTS
+
+
+def test_strict_build_passes_without_warnings(built_site: Build) -> None:
+    assert built_site.returncode == 0, built_site.output
+    assert "WARNING" not in built_site.output, built_site.output
+
+
+def test_no_page_or_stylesheet_requests_another_host(built_site: Build) -> None:
+    offenders = []
+    for page in html_pages(built_site.site):
+        parser = _Requests()
+        parser.feed(page.read_text(encoding="utf-8"))
+        offenders += [f"{page.relative_to(built_site.site)}: {u}" for u in parser.urls if _third_party(u)]
+    for css in built_site.site.rglob("*.css"):
+        for url in re.findall(r"url\(\s*['\"]?([^'\")]+)", css.read_text(encoding="utf-8")):
+            if _third_party(url):
+                offenders.append(f"{css.relative_to(built_site.site)}: {url}")
+    assert offenders == []
+
+
+def test_api_page_renders_the_docstrings(built_site: Build) -> None:
+    page = (built_site.site / "api" / "fm" / "index.html").read_text(encoding="utf-8")
+    for name in ("fm_interaction", "fm_interaction_naive", "FactorizationMachine"):
+        assert f'id="snippets.fm.{name}"' in page, name
+    assert "Lemma 3.1" in page and "bi-interaction" in page
+
+
+def test_every_citation_lands_on_a_reference_of_its_page(built_site: Build) -> None:
+    checked = 0
+    for page in html_pages(built_site.site):
+        html = page.read_text(encoding="utf-8")
+        for target in re.findall(r'class="kb-cite" href="#([^"]+)"', html):
+            assert f'id="{target}"' in html, f"{page}: #{target}"
+            checked += 1
+    assert checked > 0
+
+
+def test_math_is_served_by_the_site(built_site: Build) -> None:
+    site = built_site.site
+    for asset in ("katex.min.js", "katex.min.css", "contrib/auto-render.min.js", "fonts/KaTeX_Main-Regular.woff2"):
+        assert (site / "assets" / "katex" / asset).is_file(), asset
+    review = (site / "reviews" / "fm" / "index.html").read_text(encoding="utf-8")
+    assert 'src="../../assets/katex/katex.min.js"' in review
+    assert 'src="../../assets/javascripts/katex-init.js"' in review
+    assert review.count('class="arithmatex"') > 10
+    fonts_css = (site / "assets" / "katex" / "katex.min.css").read_text(encoding="utf-8")
+    for font in re.findall(r"url\((fonts/[^)]+\.woff2)\)", fonts_css):
+        assert (site / "assets" / "katex" / font).is_file(), font
+
+
+def test_math_init_rerenders_after_instant_navigation() -> None:
+    init = (ROOT / "docs" / "assets" / "javascripts" / "katex-init.js").read_text(encoding="utf-8")
+    assert "document$.subscribe" in init and "renderMathInElement" in init
+
+
+def test_review_embeds_the_tested_source(built_site: Build) -> None:
+    review = (built_site.site / "reviews" / "fm" / "index.html").read_text(encoding="utf-8")
+    assert "--8&lt;--" not in review and "--8<--" not in review  # markers stripped, includes expanded
+    assert "square_of_sum" in review and "sum_of_squares" in review
+
+
+def test_bibliography_page_and_download(built_site: Build) -> None:
+    page = (built_site.site / "bibliography" / "index.html").read_text(encoding="utf-8")
+    ids = re.findall(r'<h3 id="([^"]+)"', page)
+    assert {"rendle2010fm", "peters2018elmo", "clark2020electra"} <= set(ids)
+    assert (built_site.site / "bibliography.bib").read_bytes() == (ROOT / "bibliography.bib").read_bytes()
+
+
+def test_generated_navigation_lists_reviews_and_api_pages(built_site: Build) -> None:
+    home = (built_site.site / "index.html").read_text(encoding="utf-8")
+    assert 'href="reviews/fm/"' in home and 'href="api/fm/"' in home
+
+
+def test_tags_page_lists_review_tags(built_site: Build) -> None:
+    tags = (built_site.site / "tags" / "index.html").read_text(encoding="utf-8")
+    assert "factorization" in tags and "reviews/fm/" in tags
+
+
+def test_unknown_citation_key_fails_the_strict_build_naming_the_page(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+    page = project / "docs" / "reviews" / "fm.md"
+    page.write_text(page.read_text(encoding="utf-8").replace("## TL;DR\n", "## TL;DR\n\nSee [@ghost2099nope].\n"), encoding="utf-8")
+    line = page.read_text(encoding="utf-8").splitlines().index("See [@ghost2099nope].") + 1
+    result = build_site(project, tmp_path / "site")
+    assert result.returncode != 0
+    assert f"docs/reviews/fm.md:{line}: unknown citation key 'ghost2099nope'" in result.output
+
+
+def test_code_is_not_read_as_citation_in_a_real_build(tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+    extra = "\n<!--pytest.mark.skip-->\n```python\n@torch.no_grad()\ndef f(): ...\n```\n\nInline `@torch.no_grad()` too.\n"
+    page = project / "docs" / "api" / "index.md"
+    page.write_text(page.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    result = build_site(project, tmp_path / "site")
+    assert result.returncode == 0, result.output
