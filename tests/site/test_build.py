@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlparse
 
-from conftest import ROOT, Build, build_site, copy_project, html_pages
+from tests.helpers import ROOT, Build, build_site, copy_project, html_pages
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 # (tag, attribute) pairs a browser fetches when the page loads.

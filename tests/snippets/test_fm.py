@@ -50,6 +50,16 @@ def test_linear_time_form_equals_double_sum(B: int, F: int, k: int, with_values:
     torch.testing.assert_close(fm_interaction(emb, values, reduce_sum=False).sum(dim=1), fast)
 
 
+@pytest.mark.parametrize("reduce_sum", [True, False])
+def test_matches_pytorch_fm_layer(reduce_sum: bool) -> None:
+    # pytorch-fm (torchfm) is a public implementation of the same identity; it returns (B, 1) or (B, k).
+    from torchfm.layer import FactorizationMachine as TorchFMLayer
+
+    emb = torch.randn(6, 9, 5, generator=torch.Generator().manual_seed(1))
+    theirs = TorchFMLayer(reduce_sum=reduce_sum)(emb)
+    torch.testing.assert_close(fm_interaction(emb, reduce_sum=reduce_sum), theirs.squeeze(-1) if reduce_sum else theirs)
+
+
 def test_single_field_has_no_pairs() -> None:
     emb = torch.randn(3, 1, 4)
     assert torch.equal(fm_interaction(emb), torch.zeros(3))

@@ -1,4 +1,4 @@
-"""Build the site once per test session with ``mkdocs build --strict`` and share the result."""
+"""Helpers shared by the test suites: build the site, copy the project, list pages."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 PROJECT_FILES = ["mkdocs.yml", "bibliography.bib", "README.md", "CONTRIBUTING.md", "docs", "snippets"]
 
 
@@ -47,11 +45,6 @@ def copy_project(dest: Path) -> Path:
         else:
             shutil.copy2(src, dest / name)
     return dest
-
-
-@pytest.fixture(scope="session")
-def built_site(tmp_path_factory: pytest.TempPathFactory) -> Build:
-    return build_site(ROOT, tmp_path_factory.mktemp("site"))
 
 
 def html_pages(site: Path) -> list[Path]:

@@ -1,0 +1,13 @@
+"""Fixtures shared by every test suite."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import ROOT, Build, build_site
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """The site as ``mkdocs build --strict`` makes it, built once per test session."""
+    return build_site(ROOT, tmp_path_factory.mktemp("site"))
