@@ -10,7 +10,7 @@ REQS := requirements/docs.txt requirements/test.txt requirements/constraints.txt
 export NO_MKDOCS_2_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv serve build test test-fast lock clean
+.PHONY: help venv serve build test check new-review figures lock clean
 
 help: ## List every target with what it does
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -32,6 +32,15 @@ build: $(STAMP) ## Build the static site into site/ (strict: any warning fails)
 
 test: $(STAMP) ## Run everything: snippet tests, tooling tests, every docs code block, the strict site build
 	$(PY) -m pytest tests --codeblocks docs README.md CONTRIBUTING.md
+
+check: $(STAMP) ## Check the content (front matter, bib, citations, fences, links...) in seconds, with file:line
+	$(PY) -m kbsite.checker
+
+new-review: $(STAMP) ## Scaffold a review: make new-review SLUG=bert KEY=devlin2019bert (never overwrites)
+	$(PY) -m kbsite.scaffold "$(SLUG)" "$(KEY)"
+
+figures: $(STAMP) ## Regenerate the reviews' figures and MIDI files from scripts/ (deterministic)
+	@set -e; for script in scripts/*_figures.py; do echo "$(PY) $$script"; $(PY) $$script; done
 
 lock: $(STAMP) ## Re-pin every installed package into requirements/constraints.txt
 	$(PY) -m pip freeze --exclude-editable | sed -E 's/^torch==([0-9.]+)\+cpu$$/torch==\1/' > requirements/constraints.txt

@@ -5,6 +5,7 @@ Each is derived from front matter and ``bibliography.bib``; none is written by h
 
 from __future__ import annotations
 
+import datetime
 import logging
 import re
 import textwrap
@@ -17,6 +18,8 @@ __all__ = [
     "BIBLIOGRAPHY_MARKER",
     "REVIEWS_MARKER",
     "add_paper_card",
+    "add_related_reviews",
+    "review_bibtex",
     "bibliography_markdown",
     "citing_reviews",
     "reviews_table",
@@ -24,15 +27,31 @@ __all__ = [
 
 BIBLIOGRAPHY_MARKER = "<!-- kb:bibliography -->"
 REVIEWS_MARKER = "<!-- kb:reviews -->"
+SITE_AUTHOR = "Paper Reviews with Tested Code contributors"
 _H1 = re.compile(r"^# .*$", re.MULTILINE)
+_RELATED = re.compile(r"^## +Related reviews\s*$", re.MULTILINE)
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def add_paper_card(markdown: str, meta: dict, bib: Bibliography, where: str, log: logging.Logger) -> str:
-    """Insert, under the review's H1, a box naming the paper, its venue, its links and the snippet module."""
+def review_bibtex(slug: str, meta: dict, paper_title: str, url: str) -> str:
+    """A BibTeX entry for citing the review itself."""
+    year = str(meta.get("reviewed", datetime.date.today().isoformat()))[:4]
+    return (
+        f"@misc{{kbreview-{slug},\n"
+        f"  title        = {{Review of ``{paper_title}'' with tested {{PyTorch}} snippets}},\n"
+        f"  author       = {{{{{SITE_AUTHOR}}}}},\n"
+        f"  year         = {{{year}}},\n"
+        f"  howpublished = {{\\url{{{url}}}}},\n"
+        f"  note         = {{Reviews {meta.get('bibkey', '')}}}\n"
+        "}"
+    )
+
+
+def add_paper_card(markdown: str, meta: dict, bib: Bibliography, where: str, log: logging.Logger, url: str = "") -> str:
+    """Insert, under the review's H1, a box naming the paper and a "Cite" box with both BibTeX entries."""
     key = str(meta.get("bibkey", ""))
     if key not in bib:
         log.warning(f"{where}:1: front matter 'bibkey: {key}' is not a key of bibliography.bib — add the entry or fix the key")
@@ -40,17 +59,48 @@ def add_paper_card(markdown: str, meta: dict, bib: Bibliography, where: str, log
     ref = bib[key]
     slug = where.rsplit("/", 1)[-1].removesuffix(".md")
     links = " · ".join(f"[{label}]({url})" for label, url in ref.links)
+    code = (meta.get("links") or {}).get("code")
     body = (
         f"**{ref.title}**  \n{ref.authors_full}. *{meta.get('venue', '')}* {meta.get('year', ref.year)}."
         + (f"  \n{links}" if links else "")
-        + f"  \nSnippet module: [`snippets.{slug}`](../api/{slug}.md) · Cite this paper: "
+        + (f" · [Reference code]({code})" if code else "")
+        + f"  \nSnippet module: [`snippets.{slug}`](../api/{slug}.md) · In the bibliography: "
         + f"[`{key}`](../bibliography.md#{key})"
     )
     card = '!!! abstract "The paper"\n\n' + textwrap.indent(body, "    ") + "\n"
+    tabs = (
+        '=== "The paper"\n\n' + textwrap.indent(f"```bibtex\n{ref.bibtex}\n```", "    ") + "\n\n"
+        '=== "This review"\n\n' + textwrap.indent(f"```bibtex\n{review_bibtex(slug, meta, ref.title, url)}\n```", "    ")
+    )
+    cite = '??? quote "Cite"\n\n' + textwrap.indent(tabs, "    ") + "\n"
     match = _H1.search(markdown)
     if match is None:
-        return card + "\n" + markdown
-    return f"{markdown[: match.end()]}\n\n{card}\n{markdown[match.end():]}"
+        return card + "\n" + cite + "\n" + markdown
+    return f"{markdown[: match.end()]}\n\n{card}\n{cite}\n{markdown[match.end():]}"
+
+
+def related_reviews(review: Review, reviews: list[Review]) -> str:
+    """Markdown list of the reviews related to ``review`` by front matter, in either direction."""
+    by_slug = {r.slug: r for r in reviews}
+    items = []
+    for rel in review.meta.get("related") or []:
+        other = by_slug.get(str(rel.get("slug")))
+        if other is not None:
+            items.append(f"- [{other.title}]({other.slug}.md): {rel.get('relation', 'related')}.")
+    for other in reviews:
+        for rel in other.meta.get("related") or []:
+            if rel.get("slug") == review.slug and other.slug not in {str(r.get("slug")) for r in review.meta.get("related") or []}:
+                items.append(f"- [{other.title}]({other.slug}.md) names this review: {rel.get('relation', 'related')}.")
+    return "\n".join(items)
+
+
+def add_related_reviews(markdown: str, review: Review, reviews: list[Review]) -> str:
+    """Put the generated list right under the page's "## Related reviews" heading."""
+    listing = related_reviews(review, reviews)
+    match = _RELATED.search(markdown)
+    if not listing or match is None:
+        return markdown
+    return f"{markdown[: match.end()]}\n\n{listing}\n{markdown[match.end():]}"
 
 
 def citing_reviews(reviews: list[Review]) -> dict[str, list[Review]]:

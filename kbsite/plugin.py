@@ -80,8 +80,10 @@ class CitationsPlugin(BasePlugin[CitationsConfig]):
         for error in result.errors:
             log.warning(error)
         markdown = result.markdown
-        if page.file.src_uri.startswith("reviews/") and page.file.name != "index":
-            markdown = pages.add_paper_card(markdown, page.meta, self.bib, where, log)
+        review = next((r for r in self.reviews if f"reviews/{r.slug}.md" == page.file.src_uri), None)
+        if review is not None:
+            markdown = pages.add_paper_card(markdown, page.meta, self.bib, where, log, page.canonical_url or "")
+            markdown = pages.add_related_reviews(markdown, review, self.reviews)
         if pages.BIBLIOGRAPHY_MARKER in markdown:
             cited_by = pages.citing_reviews(self.reviews)
             markdown = markdown.replace(pages.BIBLIOGRAPHY_MARKER, pages.bibliography_markdown(self.bib, cited_by))

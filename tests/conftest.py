@@ -11,3 +11,7 @@ from tests.helpers import ROOT, Build, build_site
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Build:
     """The site as ``mkdocs build --strict`` makes it, built once per test session."""
     return build_site(ROOT, tmp_path_factory.mktemp("site"))
+
+
+# The checker's corpus is data (a miniature project), not tests to collect.
+collect_ignore_glob = ["kbsite/corpus/*"]

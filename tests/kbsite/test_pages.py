@@ -1,0 +1,73 @@
+"""Tests of kbsite.pages: generated paper card, cite box, related reviews, reviews index, bibliography page."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from kbsite.bibliography import Bibliography
+from kbsite.pages import add_paper_card, add_related_reviews, bibliography_markdown, citing_reviews, reviews_table
+from kbsite.reviews import Review
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def bib() -> Bibliography:
+    return Bibliography(ROOT / "bibliography.bib")
+
+
+def _review(tmp_path: Path, slug: str, meta: dict, body: str = "") -> Review:
+    path = tmp_path / f"{slug}.md"
+    path.write_text(body, encoding="utf-8")
+    return Review(slug=slug, path=path, meta=meta)
+
+
+def test_paper_card_and_cite_box(bib: Bibliography) -> None:
+    meta = {"bibkey": "rendle2010fm", "venue": "ICDM", "year": 2010, "links": {"code": "https://github.com/srendle/libfm"}}
+    out = add_paper_card("# FM\n\nBody.\n", meta, bib, "docs/reviews/fm.md", logging.getLogger("t"), "http://x/reviews/fm/")
+    assert out.startswith("# FM\n\n!!! abstract \"The paper\"")
+    assert "Steffen Rendle. *ICDM* 2010." in out and "[Reference code](https://github.com/srendle/libfm)" in out
+    assert "[`snippets.fm`](../api/fm.md)" in out and "(../bibliography.md#rendle2010fm)" in out
+    assert '??? quote "Cite"' in out and "@inproceedings{rendle2010fm," in out
+    assert "@misc{kbreview-fm," in out and "\\url{http://x/reviews/fm/}" in out
+    assert out.rstrip().endswith("Body.")
+
+
+def test_paper_card_warns_on_unknown_key(bib: Bibliography, caplog: pytest.LogCaptureFixture) -> None:
+    out = add_paper_card("# X\n", {"bibkey": "nobody2020x"}, bib, "docs/reviews/x.md", logging.getLogger("t"))
+    assert out == "# X\n"
+    assert "docs/reviews/x.md:1: front matter 'bibkey: nobody2020x' is not a key" in caplog.text
+
+
+def test_related_reviews_in_both_directions(tmp_path: Path) -> None:
+    a = _review(tmp_path, "electra", {"title": "ELECTRA", "related": [{"slug": "roberta", "relation": "compared with"}]})
+    b = _review(tmp_path, "roberta", {"title": "RoBERTa"})
+    c = _review(tmp_path, "fm", {"title": "FM"})
+    page = add_related_reviews("## Related reviews\n\nHand-written.\n", b, [a, b, c])
+    assert "- [ELECTRA](electra.md) names this review: compared with." in page
+    assert page.index("ELECTRA") < page.index("Hand-written.")
+    assert "- [RoBERTa](roberta.md): compared with." in add_related_reviews("## Related reviews\n", a, [a, b, c])
+    assert add_related_reviews("## Related reviews\n", c, [a, b, c]) == "## Related reviews\n"
+
+
+def test_reviews_table_and_citing_reviews(tmp_path: Path, bib: Bibliography) -> None:
+    fm = _review(tmp_path, "fm", {"title": "Factorization Machines", "bibkey": "rendle2010fm", "year": 2010,
+                                  "venue": "ICDM", "tags": ["factorization"]}, "Cites [@koren2008svdpp].")
+    table = reviews_table([fm], bib)
+    assert "| [Factorization Machines](fm.md) | Rendle | 2010 | ICDM | factorization | [`snippets.fm`](../api/fm.md) |" in table
+    cited = citing_reviews([fm])
+    assert cited["rendle2010fm"] == [fm] and cited["koren2008svdpp"] == [fm]
+
+
+def test_bibliography_page_sorted_with_anchors_backlinks_and_bibtex(tmp_path: Path, bib: Bibliography) -> None:
+    fm = _review(tmp_path, "fm", {"title": "Factorization Machines", "bibkey": "rendle2010fm"})
+    page = bibliography_markdown(bib, {"rendle2010fm": [fm]})
+    anchors = [line.rsplit("{#", 1)[1].rstrip("}") for line in page.splitlines() if line.startswith("### ")]
+    assert anchors == [r.key for r in bib.sorted()]
+    section = page[page.index("{#rendle2010fm}") :]
+    assert "Cited in: [Factorization Machines](reviews/fm.md)." in section
+    assert "```bibtex\n    @inproceedings{rendle2010fm," in section
+    assert "not cited by a review yet" in page[page.index("{#vaswani2017attention}") :]
