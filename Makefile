@@ -9,6 +9,8 @@ STAMP := $(VENV)/.installed
 REQS := requirements/docs.txt requirements/test.txt requirements/constraints.txt pyproject.toml
 export NO_MKDOCS_2_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
+# The tests use tiny tensors: one thread is faster than two and keeps timings steady on shared machines.
+export OMP_NUM_THREADS ?= 1
 
 .PHONY: help venv serve build test check new-review figures lock clean
 
