@@ -6,11 +6,12 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT_FILES = ["mkdocs.yml", "bibliography.bib", "README.md", "CONTRIBUTING.md", "docs", "snippets"]
+PROJECT_FILES = ["mkdocs.yml", "bibliography.bib", "README.md", "CONTRIBUTING.md", "docs", "snippets", "kbsite"]
 
 
 @dataclass(frozen=True)
@@ -20,10 +21,14 @@ class Build:
     site: Path
 
 
-def build_site(project: Path, site: Path) -> Build:
-    """Run ``mkdocs build --strict`` for the project at ``project`` into ``site``."""
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    env.pop("SITE_URL", None)
+def build_site(project: Path, site: Path, env: Mapping[str, str] | None = None) -> Build:
+    """Run ``mkdocs build --strict`` for the project at ``project`` into ``site``.
+
+    ``SITE_URL`` from the caller's environment is ignored; pass it in ``env`` (extra variables for the build).
+    """
+    base = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    base.pop("SITE_URL", None)
+    env = {**base, **(env or {})}
     proc = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
         cwd=project,
