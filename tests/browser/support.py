@@ -1,0 +1,265 @@
+"""What the browser tests share: the Chromium launch, the pages to visit, a network recorder, in-page checks."""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from kbsite.reviews import Review, load_reviews
+from tests.helpers import ROOT
+
+CHROMIUM = Path(os.environ.get("KB_CHROMIUM", "/usr/bin/chromium"))  # Debian's package; never a downloaded one
+INSTALL_HINT = "apt-get update && apt-get install -y chromium"  # as root
+# The flags TOOLCHAIN.md documents: no sandbox (containers), no GPU, and no traffic of the browser's own.
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # Belt and braces for "nothing leaves the machine": every host name but the server's resolves to nothing, so
+    # not even a DNS lookup (a link prefetch, say) can go out; the tests' route aborts the requests themselves.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+VIEWPORT = {"width": 1280, "height": 800}
+SCREENSHOTS = ROOT / "screenshots"
+REPORTS = ROOT / "build" / "browser"  # /build/ is git-ignored
+
+# A term of each review's own content that search must find it by (the test checks the review contains it). Only
+# reviews that exist are searched; a review missing here fails the search test, which names the line to add.
+KEY_TERMS = {
+    "fm": "pairwise interaction",
+    "electra": "replaced token detection",
+    "elmo": "scalar mix",
+    "gpt1": "generative pre-training",
+    "roberta": "dynamic masking",
+    "musicvae": "hierarchical decoder",
+}
+
+# Page weight: the gzip-compressed size of everything the first view of a review loads, search aside.
+WEIGHT_BUDGET_BYTES = 300 * 1000
+WEIGHT_EXCLUDED = (
+    re.compile(r"/search/search_index\.json$"),
+    re.compile(r"/assets/javascripts/workers/search\.[^/]*\.js$"),
+)
+
+
+def in_ci() -> bool:
+    """``CI`` set to anything but an empty or false value makes the browser tests mandatory."""
+    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
+
+
+def reviews() -> list[Review]:
+    """Every review that exists now, sorted by slug (the ids of the parametrized tests)."""
+    return sorted(load_reviews(ROOT / "docs"), key=lambda r: r.slug)
+
+
+def review_slugs() -> list[str]:
+    return [r.slug for r in reviews()]
+
+
+def page_paths(docs: Path = ROOT / "docs") -> list[str]:
+    """The URL path (relative to the site root) of every page the build makes from ``docs/``, plus the 404 page."""
+    paths = []
+    for md in sorted(docs.rglob("*.md")):
+        rel = md.relative_to(docs)
+        if rel.parts[0] == "assets":
+            continue
+        parts = rel.parent.parts if rel.name in {"index.md", "README.md"} else rel.with_suffix("").parts
+        paths.append("/".join(parts) + "/" if parts else "")
+    return paths + ["404.html"]
+
+
+def built_page_paths(site: Path) -> list[str]:
+    """The same URL paths read off a built site."""
+    paths = []
+    for html in site.rglob("*.html"):
+        rel = html.relative_to(site)
+        if "assets" in rel.parts:
+            continue
+        if rel.name == "index.html":
+            paths.append("/".join(rel.parent.parts) + ("/" if rel.parent.parts else ""))
+        else:
+            paths.append(rel.as_posix())
+    return sorted(paths)
+
+
+def relative_href(from_path: str, to_path: str) -> str:
+    """The relative link MkDocs writes from one directory-URL page to another (``reviews/a/`` -> ``../b/``)."""
+    return posixpath.relpath(to_path.rstrip("/") or ".", from_path.rstrip("/") or ".") + "/"
+
+
+@dataclass
+class NetLog:
+    """Everything one browser context asked for, and everything that went wrong, as readable lines."""
+
+    origin: str
+    requests: list[str] = field(default_factory=list)
+    third_party: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    pending: set = field(default_factory=set)  # requests sent and not yet finished or failed
+
+    def is_local(self, url: str) -> bool:
+        scheme = urlsplit(url).scheme
+        return scheme in {"data", "blob", "about"} or url == self.origin or url.startswith(self.origin + "/")
+
+    def on_request(self, request) -> None:
+        self.requests.append(request.url)
+        self.pending.add(request)
+        if not self.is_local(request.url):
+            self.third_party.append(request.url)
+
+    def on_request_finished(self, request) -> None:
+        self.pending.discard(request)
+
+    def on_request_failed(self, request) -> None:
+        self.pending.discard(request)
+        self.failed.append(f"{request.url}: {request.failure}")
+
+    def on_response(self, response) -> None:
+        if response.status >= 400:
+            self.failed.append(f"{response.url}: HTTP {response.status}")
+
+    def on_console(self, message) -> None:
+        if message.type == "error":
+            loc = message.location or {}
+            self.console_errors.append(f"{message.text} ({loc.get('url', '?')}:{loc.get('lineNumber', '?')})")
+
+    def on_page_error(self, error) -> None:
+        self.page_errors.append(str(error))
+
+    def problems(self) -> dict[str, list[str]]:
+        found = {
+            "requests to other hosts": self.third_party,
+            "failed requests": self.failed,
+            "console errors": self.console_errors,
+            "uncaught page errors": self.page_errors,
+        }
+        return {k: v for k, v in found.items() if v}
+
+
+class Served:
+    """The site built with ``site_url`` set to the address it is served from (instant navigation needs it)."""
+
+    def __init__(self, url: str, site: Path) -> None:
+        self.url = url  # "http://127.0.0.1:PORT/"
+        self.origin = url.rstrip("/")
+        self.site = site
+
+    def __call__(self, path: str = "") -> str:
+        return self.url + path
+
+
+class Report:
+    """Figures gathered across the session, printed (visible with ``-s``) and written to build/browser/."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.third_party: list[str] = []
+        self.weights: dict[str, dict[str, Any]] = {}
+        self.axe: dict[str, list[dict[str, Any]]] = {}
+
+    def add(self, log: NetLog) -> None:
+        self.requests += len(log.requests)
+        self.third_party += log.third_party
+
+    def write(self) -> None:
+        REPORTS.mkdir(parents=True, exist_ok=True)
+        lines = []
+        if self.weights:
+            lines.append("Page weight, first view, gzip (search index and worker excluded)")
+            lines.append(f"  {'review':<12} {'responses':>9} {'raw kB':>8} {'gzip kB':>8}  budget")
+            for slug, w in sorted(self.weights.items()):
+                verdict = "ok" if w["gzip_bytes"] <= w["budget_bytes"] else "OVER"
+                lines.append(f"  {slug:<12} {w['responses']:>9} {w['raw_bytes'] / 1000:>8.1f} "
+                             f"{w['gzip_bytes'] / 1000:>8.1f}  {verdict} ({w['budget_bytes'] / 1000:.0f} kB)")
+            weights = json.dumps(dict(sorted(self.weights.items())), indent=2)
+            (REPORTS / "page-weight.json").write_text(weights + "\n", encoding="utf-8")
+        if self.axe:
+            pages = {view.rsplit(" [", 1)[0] for view in self.axe}
+            lines.append(f"Pages checked (clean load and axe-core, light and dark): {len(pages)}")
+            by_impact: dict[str, int] = {}
+            for nodes in self.axe.values():
+                for n in nodes:
+                    key = f"{n['impact']}{' (known)' if n['known'] else ''}"
+                    by_impact[key] = by_impact.get(key, 0) + 1
+            lines.append(f"axe-core: {len(self.axe)} page views, violating elements by impact: {by_impact or 'none'}")
+            rules: dict[tuple[str, str, bool], set[str]] = {}
+            for view, nodes in self.axe.items():
+                for n in nodes:
+                    rules.setdefault((n["id"], n["impact"], n["known"]), set()).add(view)
+            for (rule, impact, known), views in sorted(rules.items()):
+                lines.append(f"  {rule} ({impact}{', known' if known else ''}): {len(views)} page views")
+            (REPORTS / "axe.json").write_text(json.dumps(self.axe, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        lines.append(f"Requests: {self.requests} seen, {len(self.third_party)} to other hosts (any is aborted unsent)")
+        (REPORTS / "requests.json").write_text(
+            json.dumps({"requests": self.requests, "third_party": self.third_party}, indent=2) + "\n", encoding="utf-8")
+        print("\n" + "\n".join(lines))
+
+
+def load_problems(response, log: NetLog, served: Served) -> list[str]:
+    """What went wrong loading a page (after :func:`wait_until_quiet`), as readable lines."""
+    problems = [] if response is not None and response.ok else [f"HTTP {response and response.status}"]
+    problems += [f"{kind}: {item}" for kind, items in log.problems().items() for item in items]
+    if served("search/search_index.json") not in log.requests:
+        problems.append("the search worker never fetched search/search_index.json")
+    return problems
+
+
+def wait_until_quiet(page, log: NetLog, quiet_ms: int = 200, timeout_ms: int = 10_000) -> None:
+    """After the load event, wait until no request has been in flight for ``quiet_ms`` (fonts, the search index and
+    the favicon come after ``load``). Playwright's "networkidle" does the same with a fixed 500 ms."""
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+    quiet = waited = 0
+    while quiet < quiet_ms:
+        if waited > timeout_ms:
+            raise AssertionError(f"requests still pending after {timeout_ms} ms: {[r.url for r in log.pending]}")
+        page.wait_for_timeout(50)
+        waited += 50
+        quiet = quiet + 50 if not log.pending else 0
+
+
+# Every .arithmatex has KaTeX output, no KaTeX error, and no TeX delimiter or command is left in the page's text
+# (code, KaTeX's own output and its hidden MathML copy of the source aside).
+MATH_JS = r"""() => {
+  const math = [...document.querySelectorAll(".md-content .arithmatex")];
+  const unrendered = math.filter(e => !e.querySelector(".katex")).map(e => e.textContent.trim().slice(0, 80));
+  const errors = [...document.querySelectorAll(".katex-error")].map(e => e.title || e.textContent.slice(0, 80));
+  const skip = "pre, code, kbd, samp, script, style, textarea, .katex";
+  const raw = [];
+  const tex = /\\[()\[\]]|\\[A-Za-z]+|\$\$/;
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || parent.closest(skip)) continue;
+    const m = node.textContent.match(tex);
+    if (m) raw.push(node.textContent.slice(Math.max(0, m.index - 30), m.index + 40).trim());
+  }
+  return {count: math.length, rendered: math.length - unrendered.length, unrendered, errors, raw};
+}"""
+
+# Code blocks of the article without Material's copy button.
+COPY_JS = r"""() => {
+  const blocks = [...document.querySelectorAll(".md-content pre > code")].map(c => c.parentElement);
+  const missing = blocks.filter(pre => !pre.querySelector("button.md-code__button[data-md-type=copy]"));
+  return {blocks: blocks.length, missing: missing.map(pre => pre.textContent.trim().slice(0, 60))};
+}"""
+
+# Every citation link and whether its target is exactly one reference item.
+CITATIONS_JS = r"""() => [...document.querySelectorAll("a.kb-cite")].map(a => {
+  const id = decodeURIComponent(a.hash.slice(1));
+  const targets = document.querySelectorAll(`[id="${CSS.escape(id)}"]`);
+  const t = targets[0];
+  return {text: a.textContent, href: a.getAttribute("href"), samePage: a.pathname === location.pathname,
+          targets: targets.length, isReference: !!t && t.tagName === "LI" && !!t.closest("ul.kb-references")};
+})"""

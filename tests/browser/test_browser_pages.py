@@ -1,0 +1,48 @@
+"""Every page of the site in Chromium: it loads without a console error, a failed request or a request to another
+host, and axe-core finds no serious or critical violation, light or dark. Review pages get the same checks in
+test_browser_reviews.py, from the one page load their own checks use."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.browser.accessibility import axe_problems
+from tests.browser.support import (
+    NetLog,
+    Report,
+    Served,
+    built_page_paths,
+    load_problems,
+    page_paths,
+    review_slugs,
+    wait_until_quiet,
+)
+
+PAGES = page_paths()
+REVIEW_PAGES = {f"reviews/{slug}/" for slug in review_slugs()}
+
+
+def test_every_built_page_is_visited(served: Served) -> None:
+    """The pages are listed from docs/ when the tests are collected; the build must make no other."""
+    assert built_page_paths(served.site) == sorted(PAGES)
+
+
+@pytest.mark.parametrize("path", [p for p in PAGES if p not in REVIEW_PAGES], ids=lambda p: p or "home")
+def test_page_is_clean_and_accessible(page: Page, net: NetLog, served: Served, report: Report, path: str) -> None:
+    response = page.goto(served(path), wait_until="load")
+    wait_until_quiet(page, net)  # fonts, the search index and the favicon come after "load"
+    problems = load_problems(response, net, served)
+    problems += axe_problems(page, path, report)
+    assert problems == [], f"/{path}:\n" + "\n".join(problems)
+
+
+def test_requests_to_other_hosts_are_recorded_and_never_sent(page: Page, net: NetLog, served: Served) -> None:
+    """The guard every test relies on: a third-party request is seen, and aborted before it leaves."""
+    page.goto(served(), wait_until="load")
+    outcome = page.evaluate(
+        """() => fetch("https://example.invalid/x.js").then(() => "sent", e => "blocked: " + e.message)""")
+    assert outcome.startswith("blocked")
+    assert net.third_party == ["https://example.invalid/x.js"]
+    assert any("example.invalid" in line and "ERR_BLOCKED_BY_CLIENT" in line for line in net.failed)
+    net.third_party.clear()  # expected here: keep the session's count of third-party requests meaningful

@@ -1,0 +1,60 @@
+"""The palette toggle (system -> light -> dark -> system) changes the colours and is remembered across pages."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page
+
+from tests.browser.support import NetLog, Served
+
+TOGGLE = "form[data-md-component=palette] label.md-header__button:visible"
+STATE_JS = """() => ({scheme: document.body.dataset.mdColorScheme, media: document.body.dataset.mdColorMedia,
+                     background: getComputedStyle(document.body).backgroundColor})"""
+
+
+def _luminance(css_color: str) -> float:
+    """Brightness (0 black .. 1 white, luma weights) of an ``rgb(...)``/``rgba(...)`` colour."""
+    r, g, b = (float(v) / 255 for v in css_color[css_color.index("(") + 1 : -1].split(",")[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _toggle(page: Page, expected_label: str) -> None:
+    button = page.locator(TOGGLE)
+    assert button.get_attribute("title") == expected_label
+    button.click()
+
+
+def test_toggle_cycles_through_system_light_and_dark_and_is_remembered(page: Page, net: NetLog, served: Served) -> None:
+    page.emulate_media(color_scheme="dark")  # a system in dark mode, so "light" is a real choice
+    page.goto(served(), wait_until="load")
+    state = page.evaluate(STATE_JS)
+    assert (state["scheme"], state["media"]) == ("slate", "(prefers-color-scheme)"), "first state follows the system"
+    dark_background = _luminance(state["background"])
+
+    _toggle(page, "Switch to light mode")
+    state = page.evaluate(STATE_JS)
+    assert (state["scheme"], state["media"]) == ("default", "(prefers-color-scheme: light)")
+    light_background = _luminance(state["background"])
+    assert light_background > 0.8 and dark_background < 0.2, (light_background, dark_background)
+
+    # Light is remembered against the dark system: on a full page load and on an instant navigation.
+    page.goto(served("reviews/"), wait_until="load")
+    assert page.evaluate(STATE_JS)["scheme"] == "default"
+    page.locator(".md-tabs a.md-tabs__link", has_text="Home").click()
+    page.wait_for_url(served())
+    assert page.evaluate(STATE_JS)["scheme"] == "default"
+
+    _toggle(page, "Switch to dark mode")
+    assert page.evaluate(STATE_JS)["scheme"] == "slate"
+    page.emulate_media(color_scheme="light")  # an explicit choice ignores the system
+    page.goto(served("bibliography/"), wait_until="load")
+    state = page.evaluate(STATE_JS)
+    assert (state["scheme"], state["media"]) == ("slate", "(prefers-color-scheme: dark)")
+    assert _luminance(state["background"]) < 0.2
+
+    _toggle(page, "Switch to system preference")
+    page.goto(served("tags/"), wait_until="load")
+    state = page.evaluate(STATE_JS)
+    assert (state["scheme"], state["media"]) == ("default", "(prefers-color-scheme)"), "back to following the system"
+    page.emulate_media(color_scheme="dark")
+    page.wait_for_function("() => document.body.dataset.mdColorScheme === 'slate'")
+    assert net.problems() == {}
