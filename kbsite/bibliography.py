@@ -57,7 +57,7 @@ class Reference:
             return self.surnames[0]
         return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
-    @property
+    @cached_property
     def year(self) -> str:
         return _plain(self.entry.fields.get("year", "n.d."))
 
@@ -71,11 +71,11 @@ class Reference:
             return f"{names[0]} and {names[1]}"
         return f"{names[0]} et al."
 
-    @property
+    @cached_property
     def title(self) -> str:
         return _plain(self.entry.fields.get("title", ""))
 
-    @property
+    @cached_property
     def sort_key(self) -> tuple[str, str, str]:
         return (self.surnames[0].casefold(), self.year, self.title.casefold())
 

@@ -19,6 +19,7 @@ __all__ = [
     "REVIEWS_MARKER",
     "add_paper_card",
     "add_related_reviews",
+    "related_listings",
     "review_bibtex",
     "bibliography_markdown",
     "citing_reviews",
@@ -79,28 +80,46 @@ def add_paper_card(markdown: str, meta: dict, bib: Bibliography, where: str, log
     return f"{markdown[: match.end()]}\n\n{card}\n{cite}\n{markdown[match.end():]}"
 
 
-def related_reviews(review: Review, reviews: list[Review]) -> str:
-    """Markdown list of the reviews related to ``review`` by front matter, in either direction."""
+def related_listings(reviews: list[Review]) -> dict[str, str]:
+    """For each review's slug, the Markdown list of reviews related to it by front matter, in either direction."""
     by_slug = {r.slug: r for r in reviews}
-    items = []
-    for rel in review.meta.get("related") or []:
-        other = by_slug.get(str(rel.get("slug")))
-        if other is not None:
-            items.append(f"- [{other.title}]({other.slug}.md): {rel.get('relation', 'related')}.")
-    for other in reviews:
-        for rel in other.meta.get("related") or []:
-            if rel.get("slug") == review.slug and other.slug not in {str(r.get("slug")) for r in review.meta.get("related") or []}:
-                items.append(f"- [{other.title}]({other.slug}.md) names this review: {rel.get('relation', 'related')}.")
-    return "\n".join(items)
+    outgoing: dict[str, list[str]] = {r.slug: [] for r in reviews}
+    incoming: dict[str, list[str]] = {r.slug: [] for r in reviews}
+    for review in reviews:
+        named = set()
+        for rel in review.meta.get("related") or []:
+            other = by_slug.get(str(rel.get("slug")))
+            if other is None:
+                continue  # reported by the content checker
+            named.add(other.slug)
+            relation = rel.get("relation", "related")
+            outgoing[review.slug].append(f"- [{other.title}]({other.slug}.md): {relation}.")
+            incoming[other.slug].append(f"- [{review.title}]({review.slug}.md) names this review: {relation}.")
+    # A review that names its counterpart itself does not repeat the counterpart's view of it.
+    result = {}
+    for review in reviews:
+        mine = {str(rel.get("slug")) for rel in review.meta.get("related") or []}
+        back = [line for line in incoming[review.slug] if line.split("](", 1)[1].split(".md)", 1)[0] not in mine]
+        result[review.slug] = "\n".join(outgoing[review.slug] + back)
+    return result
 
 
-def add_related_reviews(markdown: str, review: Review, reviews: list[Review]) -> str:
-    """Put the generated list right under the page's "## Related reviews" heading."""
-    listing = related_reviews(review, reviews)
+def add_related_reviews(markdown: str, listing: str) -> str:
+    """Put the generated list right under the page's "## Related reviews" heading.
+
+    Reviews the section's own text already links to are left out of the list, so hand-written context is
+    kept and nothing is listed twice.
+    """
     match = _RELATED.search(markdown)
     if not listing or match is None:
         return markdown
-    return f"{markdown[: match.end()]}\n\n{listing}\n{markdown[match.end():]}"
+    following = re.search(r"^## ", markdown[match.end() :], re.MULTILINE)
+    section = markdown[match.end() : match.end() + following.start()] if following else markdown[match.end() :]
+    linked = set(re.findall(r"\]\(([\w-]+)\.md[)#]", section))
+    lines = [line for line in listing.splitlines() if re.search(r"\]\(([\w-]+)\.md\)", line).group(1) not in linked]
+    if not lines:
+        return markdown
+    return f"{markdown[: match.end()]}\n\n" + "\n".join(lines) + f"\n{markdown[match.end():]}"
 
 
 def citing_reviews(reviews: list[Review]) -> dict[str, list[Review]]:

@@ -48,6 +48,8 @@ class CitationsPlugin(BasePlugin[CitationsConfig]):
         except (BibliographyError, ReviewError) as exc:
             raise PluginError(str(exc)) from exc
         self.root = root
+        self.review_by_uri = {f"reviews/{r.slug}.md": r for r in self.reviews}
+        self.related = pages.related_listings(self.reviews)
         nav = config.nav or []
         reviews = [{r.title: f"reviews/{r.slug}.md"} for r in self.reviews]
         api_dir = Path(config.docs_dir) / "api"
@@ -80,12 +82,14 @@ class CitationsPlugin(BasePlugin[CitationsConfig]):
         for error in result.errors:
             log.warning(error)
         markdown = result.markdown
-        review = next((r for r in self.reviews if f"reviews/{r.slug}.md" == page.file.src_uri), None)
+        review = self.review_by_uri.get(page.file.src_uri)
         if review is not None:
             markdown = pages.add_paper_card(markdown, page.meta, self.bib, where, log, page.canonical_url or "")
-            markdown = pages.add_related_reviews(markdown, review, self.reviews)
+            markdown = pages.add_related_reviews(markdown, self.related[review.slug])
+        # The generated lists are built only for the page that asks for them.
         if pages.BIBLIOGRAPHY_MARKER in markdown:
             cited_by = pages.citing_reviews(self.reviews)
             markdown = markdown.replace(pages.BIBLIOGRAPHY_MARKER, pages.bibliography_markdown(self.bib, cited_by))
-        markdown = markdown.replace(pages.REVIEWS_MARKER, pages.reviews_table(self.reviews, self.bib))
+        if pages.REVIEWS_MARKER in markdown:
+            markdown = markdown.replace(pages.REVIEWS_MARKER, pages.reviews_table(self.reviews, self.bib))
         return markdown

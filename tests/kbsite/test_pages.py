@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from kbsite.bibliography import Bibliography
-from kbsite.pages import add_paper_card, add_related_reviews, bibliography_markdown, citing_reviews, reviews_table
+from kbsite.pages import (
+    add_paper_card,
+    add_related_reviews,
+    bibliography_markdown,
+    citing_reviews,
+    related_listings,
+    reviews_table,
+)
 from kbsite.reviews import Review
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,11 +53,27 @@ def test_related_reviews_in_both_directions(tmp_path: Path) -> None:
     a = _review(tmp_path, "electra", {"title": "ELECTRA", "related": [{"slug": "roberta", "relation": "compared with"}]})
     b = _review(tmp_path, "roberta", {"title": "RoBERTa"})
     c = _review(tmp_path, "fm", {"title": "FM"})
-    page = add_related_reviews("## Related reviews\n\nHand-written.\n", b, [a, b, c])
+    listings = related_listings([a, b, c])
+    page = add_related_reviews("## Related reviews\n\nHand-written.\n", listings["roberta"])
     assert "- [ELECTRA](electra.md) names this review: compared with." in page
     assert page.index("ELECTRA") < page.index("Hand-written.")
-    assert "- [RoBERTa](roberta.md): compared with." in add_related_reviews("## Related reviews\n", a, [a, b, c])
-    assert add_related_reviews("## Related reviews\n", c, [a, b, c]) == "## Related reviews\n"
+    assert listings["electra"] == "- [RoBERTa](roberta.md): compared with."
+    assert add_related_reviews("## Related reviews\n", listings["fm"]) == "## Related reviews\n"
+
+
+def test_reviews_the_section_already_links_are_not_listed_again(tmp_path: Path) -> None:
+    listing = "- [ELECTRA](electra.md): compared with.\n- [GPT-1](gpt1.md) names this review: baseline."
+    page = add_related_reviews("## Related reviews\n\nSee [ELECTRA](electra.md) for more.\n\n## References\n", listing)
+    assert "- [GPT-1](gpt1.md) names this review" in page and "- [ELECTRA]" not in page
+    everything_linked = "## Related reviews\n\n[E](electra.md), [G](gpt1.md#x).\n"
+    assert add_related_reviews(everything_linked, listing) == everything_linked
+
+
+def test_mutual_relations_are_not_repeated(tmp_path: Path) -> None:
+    a = _review(tmp_path, "elmo", {"title": "ELMo", "related": [{"slug": "gpt1", "relation": "fine-tuning instead"}]})
+    b = _review(tmp_path, "gpt1", {"title": "GPT-1", "related": [{"slug": "elmo", "relation": "features instead"}]})
+    listings = related_listings([a, b])
+    assert listings == {"elmo": "- [GPT-1](gpt1.md): fine-tuning instead.", "gpt1": "- [ELMo](elmo.md): features instead."}
 
 
 def test_reviews_table_and_citing_reviews(tmp_path: Path, bib: Bibliography) -> None:
