@@ -14,6 +14,8 @@ import yaml
 
 __all__ = ["Review", "ReviewError", "load_reviews", "read_front_matter"]
 
+# libyaml's loader when PyYAML was built with it: the same result, several times faster on many reviews.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.DOTALL)
 
 
@@ -28,7 +30,7 @@ def read_front_matter(path: Path) -> tuple[dict[str, Any], int]:
     if match is None:
         return {}, 0
     try:
-        data = yaml.safe_load(match.group(1)) or {}
+        data = yaml.load(match.group(1), Loader=_LOADER) or {}  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise ReviewError(f"{path}: front matter is not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
