@@ -133,12 +133,12 @@ class ScalarMix(nn.Module):
         self._check(tensors, mask)
         w = torch.cat(list(self.scalar_parameters))  # (L + 1,)
         s = F.softmax(w, dim=0)  # (L + 1,): non-negative, sums to one
-        mixed = torch.zeros_like(tensors[0])  # (B, T, D)
-        for s_j, h_j in zip(s, tensors, strict=True):
-            if self.do_layer_norm:
-                h_j = _normalise_layer(h_j, mask)  # (B, T, D)
-            mixed = mixed + s_j * h_j
-        return self.gamma * mixed  # (B, T, D)
+        weights = self.gamma * s  # (L + 1,): gamma * s_j, so gamma costs no pass over the layers
+        layers = [_normalise_layer(h, mask) for h in tensors] if self.do_layer_norm else tensors
+        mixed = weights[0] * layers[0]  # (B, T, D)
+        for weight, h_j in zip(weights[1:], layers[1:], strict=True):
+            mixed = torch.addcmul(mixed, weight, h_j)  # mixed + gamma * s_j * h_j, in one pass
+        return mixed  # (B, T, D)
     # --8<-- [end:forward]
 
 
