@@ -30,6 +30,7 @@ import yaml
 
 from kbsite import fences
 from kbsite.citations import find_citations, mask_code
+from kbsite.reviews import parse_front_matter, split_front_matter
 
 __all__ = ["CHECKS", "Problem", "main", "run_checks"]
 
@@ -95,15 +96,14 @@ class Project:
 
     def front_matter(self, path: Path) -> tuple[dict | None, int, str | None]:
         """(data, number of lines taken, YAML error); data is None when absent or broken."""
-        text = self.text(path) or ""
-        match = re.match(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", text, re.DOTALL)
-        if match is None:
+        block, lines = split_front_matter(self.text(path) or "")
+        if block is None:
             return None, 0, None
         try:
-            data = yaml.safe_load(match.group(1))
+            data = parse_front_matter(block)
         except yaml.YAMLError as exc:
-            return None, match.group(0).count("\n"), str(exc).replace("\n", " ")
-        return (data if isinstance(data, dict) else None), match.group(0).count("\n"), None
+            return None, lines, str(exc).replace("\n", " ")
+        return (data if isinstance(data, dict) else None), lines, None
 
     def bib_keys(self) -> dict[str, int]:
         """Keys of bibliography.bib with the line each is defined on."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["Review", "ReviewError", "load_reviews", "read_front_matter"]
+__all__ = ["Review", "ReviewError", "load_reviews", "parse_front_matter", "read_front_matter", "split_front_matter"]
 
 # libyaml's loader when PyYAML was built with it: the same result, several times faster on many reviews.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -23,19 +23,29 @@ class ReviewError(ValueError):
     """A review's front matter is missing or unreadable; the message names the file."""
 
 
+def split_front_matter(text: str) -> tuple[str | None, int]:
+    """The YAML between the opening ``---`` lines (None when absent) and the number of lines the block takes."""
+    match = _FRONT_MATTER.match(text)
+    return (match.group(1), match.group(0).count("\n")) if match else (None, 0)
+
+
+def parse_front_matter(yaml_text: str) -> Any:
+    """The YAML of a front matter block; raises ``yaml.YAMLError`` when it is not valid YAML."""
+    return yaml.load(yaml_text, Loader=_LOADER)  # noqa: S506 - a safe loader
+
+
 def read_front_matter(path: Path) -> tuple[dict[str, Any], int]:
     """The YAML front matter of a Markdown file and the number of lines it takes (0 when absent)."""
-    text = path.read_text(encoding="utf-8")
-    match = _FRONT_MATTER.match(text)
-    if match is None:
+    block, lines = split_front_matter(path.read_text(encoding="utf-8"))
+    if block is None:
         return {}, 0
     try:
-        data = yaml.load(match.group(1), Loader=_LOADER) or {}  # noqa: S506 - a safe loader
+        data = parse_front_matter(block) or {}
     except yaml.YAMLError as exc:
         raise ReviewError(f"{path}: front matter is not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise ReviewError(f"{path}:2: front matter must be a mapping of fields, got {type(data).__name__}")
-    return data, match.group(0).count("\n")
+    return data, lines
 
 
 @dataclass(frozen=True)
