@@ -38,8 +38,8 @@ def scaffold(root: Path, slug: str, key: str) -> list[Path]:
         raise ScaffoldError(f"KEY '{key}': use authorYEARword, e.g. rendle2010fm")
     targets = {
         root / "docs" / "reviews" / f"{slug}.md": "review.md",
-        root / "snippets" / f"{slug}.py": "snippet.py",
-        root / "tests" / "snippets" / f"test_{slug}.py": "test.py",
+        root / "snippets" / f"{slug}.py": "snippet.py.tmpl",
+        root / "tests" / "snippets" / f"test_{slug}.py": "test.py.tmpl",
         root / "docs" / "api" / f"{slug}.md": "api.md",
     }
     existing = [p for p in targets if p.exists()]
