@@ -119,14 +119,14 @@ def _line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
-def _field_line(text: str, key: str, offset: int) -> int:
-    """The line of ``key:`` in front matter (offset = lines before the YAML body)."""
+def _field_line(text: str, key: str) -> int:
+    """The line of ``key:`` in a file's front matter (1 when the key is not written there)."""
     for number, line in enumerate(text.splitlines()[1:], start=2):
         if re.match(rf"^{re.escape(key)}\s*:", line):
             return number
         if line.strip() == "---":
             break
-    return 1 + offset
+    return 1
 
 
 # --- the checks ---------------------------------------------------------------------------------------------
@@ -166,22 +166,22 @@ def check_front_matter(project: Project) -> Iterator[Problem]:
             if name not in data:
                 yield Problem(rel, 1, f"front matter lacks '{name}' — add {name}: <{expected[name]}>")
             elif not ok(data[name]):
-                yield Problem(rel, _field_line(text, name, 0), f"front matter '{name}' is {data[name]!r} — expected {expected[name]}")
+                yield Problem(rel, _field_line(text, name), f"front matter '{name}' is {data[name]!r} — expected {expected[name]}")
         if isinstance(data.get("snippet"), str) and data["snippet"] != f"snippets.{path.stem}":
-            yield Problem(rel, _field_line(text, "snippet", 0), f"snippet is '{data['snippet']}' — expected 'snippets.{path.stem}' (one slug everywhere)")
+            yield Problem(rel, _field_line(text, "snippet"), f"snippet is '{data['snippet']}' — expected 'snippets.{path.stem}' (one slug everywhere)")
         if isinstance(data.get("bibkey"), str) and data["bibkey"] not in keys:
-            yield Problem(rel, _field_line(text, "bibkey", 0), f"bibkey '{data['bibkey']}' is not in bibliography.bib — add the entry or fix the key")
+            yield Problem(rel, _field_line(text, "bibkey"), f"bibkey '{data['bibkey']}' is not in bibliography.bib — add the entry or fix the key")
         links = data.get("links")
         if links is not None and not (isinstance(links, dict) and all(isinstance(v, str) and v.startswith("https://") for v in links.values())):
-            yield Problem(rel, _field_line(text, "links", 0), "front matter 'links' must map names to https:// URLs")
+            yield Problem(rel, _field_line(text, "links"), "front matter 'links' must map names to https:// URLs")
         related = data.get("related")
         if related is not None:
             if not isinstance(related, list) or not all(isinstance(r, dict) and {"slug", "relation"} <= set(r) for r in related):
-                yield Problem(rel, _field_line(text, "related", 0), "front matter 'related' must be a list of {slug, relation} mappings")
+                yield Problem(rel, _field_line(text, "related"), "front matter 'related' must be a list of {slug, relation} mappings")
             else:
                 for r in related:
                     if r["slug"] not in slugs:
-                        yield Problem(rel, _field_line(text, "related", 0), f"related slug '{r['slug']}' has no review docs/reviews/{r['slug']}.md — fix the slug")
+                        yield Problem(rel, _field_line(text, "related"), f"related slug '{r['slug']}' has no review docs/reviews/{r['slug']}.md — fix the slug")
 
 
 def check_bibliography(project: Project) -> Iterator[Problem]:
