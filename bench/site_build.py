@@ -4,7 +4,7 @@ In a temporary copy of the project (what ``tests/helpers.copy_project`` copies),
 ``bench/review_template.md`` (math, citations, snippet includes and code in fences marked skip, a table,
 admonitions) are added to ``docs/reviews/``. The same ``docs/`` is then built with
 
-* ``project``: the project's own ``mkdocs.yml`` (kb-citations, mkdocstrings, tags, search, arithmatex,
+* ``project``: the project's own ``mkdocs.yml`` (the kb plugin, mkdocstrings, tags, search, arithmatex,
   snippets, highlighting, validation);
 * ``plain``: ``site_name`` and ``theme: material`` and nothing else (MkDocs adds its default search plugin).
 
@@ -99,34 +99,6 @@ def _build(project: Path, config: str, site: Path) -> dict[str, object]:
     }
 
 
-def reviews_table_cost(project: Path, pages: int) -> dict[str, object]:
-    """What kb-citations' reviews table costs, and whether the plugin still builds it for every page.
-
-    The plugin's ``on_page_markdown`` used to evaluate ``pages.reviews_table(...)`` as the argument of
-    ``markdown.replace(REVIEWS_MARKER, ...)``, so every page paid for the table of all N reviews; it now checks
-    for the marker first. This times one call in-process on the synthetic project and reads the plugin's source
-    to tell which of the two it does.
-    """
-    import inspect
-
-    try:
-        from kbsite import pages as kb_pages
-        from kbsite import plugin as kb_plugin
-        from kbsite.bibliography import Bibliography
-        from kbsite.reviews import load_reviews
-    except ImportError as exc:
-        return {"skipped": f"kbsite not importable ({exc})"}
-    source = inspect.getsource(kb_plugin.CitationsPlugin.on_page_markdown)
-    builds = re.search(r"markdown\.replace\(\s*pages\.REVIEWS_MARKER,\s*pages\.reviews_table\(", source)
-    guarded = re.search(r"if\s+pages\.REVIEWS_MARKER\s+in\s+markdown", source)
-    per_page = bool(builds) and not guarded
-    bib = Bibliography(project / "bibliography.bib")
-    reviews = load_reviews(project / "docs")
-    stats = interleaved({"table": lambda: kb_pages.reviews_table(reviews, bib)}, repeats=10, warmup=1)["table"]
-    return {"per_call_s": stats.median, "reviews": len(reviews), "pages": pages, "per_page_in_plugin": per_page,
-            "total_s": stats.median * pages if per_page else stats.median}
-
-
 def run(quick: bool = False) -> dict[str, object]:
     sizes = (6, 100) if quick else SIZES
     rows = []
@@ -163,6 +135,4 @@ def run(quick: bool = False) -> dict[str, object]:
             row["ratio"] = row["project"]["wall_s"] / row["plain"]["wall_s"]
             row["cpu_ratio"] = row["project"]["cpu_s"] / row["plain"]["cpu_s"]
             rows.append(row)
-        table_cost = reviews_table_cost(project, rows[-1]["pages"])
-    return {"base_pages": base_pages, "builds_per_size": {str(k): v for k, v in BUILDS.items()}, "rows": rows,
-            "reviews_table_cost": table_cost}
+    return {"base_pages": base_pages, "builds_per_size": {str(k): v for k, v in BUILDS.items()}, "rows": rows}

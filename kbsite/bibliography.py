@@ -1,29 +1,28 @@
-"""Load ``bibliography.bib`` with pybtex and format what the site shows of each entry.
+"""Format what the site shows of each bibliography entry, with pybtex.
 
-One job: turn BibTeX entries into author-year labels ("Rendle, 2010"), formatted reference HTML, and the
-entry's own BibTeX text. Finding citations in Markdown lives in :mod:`kbsite.citations`.
+One job: turn the entries :mod:`kbsite.bibtex` read into author-year labels ("Rendle, 2010"), formatted reference
+HTML, and the entry's own BibTeX text. Finding citations in Markdown lives in :mod:`kbsite.citations`.
 """
 
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from pybtex.database import BibliographyData, Entry, parse_file
+from pybtex.bibtex.utils import split_name_list
+from pybtex.database import Entry, Person
 from pybtex.plugin import find_plugin
 from pybtex.richtext import Text
 
-__all__ = ["Bibliography", "BibliographyError", "Reference"]
+from kbsite.bibtex import BibEntry, BibFile, read_bibtex
+from kbsite.problems import Problem
+
+__all__ = ["Bibliography", "Reference"]
 
 _STYLE = find_plugin("pybtex.style.formatting", "plain")()
 _HTML = find_plugin("pybtex.backends", "html")()
-
-
-class BibliographyError(ValueError):
-    """``bibliography.bib`` could not be read; the message names the file and, where known, the line."""
 
 
 def _plain(latex: str) -> str:
@@ -99,27 +98,28 @@ class Reference:
         return out
 
 
-class Bibliography:
-    """All entries of one ``.bib`` file, by key."""
+def _pybtex_entry(entry: BibEntry) -> Entry:
+    """The entry as pybtex's formatter wants it: people parsed into names, the other fields as they are."""
+    people = {role: [Person(name) for name in split_name_list(entry.fields[role])]
+              for role in ("author", "editor") if role in entry.fields}
+    fields = {name: value for name, value in entry.fields.items() if name not in people}
+    return Entry(entry.type, fields=fields, persons=people)
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError as exc:
-            raise BibliographyError(f"{self.path}: file not found") from exc
-        except UnicodeDecodeError as exc:
-            raise BibliographyError(f"{self.path}: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
-        try:
-            data: BibliographyData = parse_file(str(self.path), bib_format="bibtex")
-        except Exception as exc:  # pybtex raises several unrelated types
-            raise BibliographyError(f"{self.path}: {exc}") from exc
-        sources = _entry_sources(text)
+
+class Bibliography:
+    """All entries of one ``.bib`` file, by key, with the problems met reading it."""
+
+    def __init__(self, bib: BibFile, path: Path | None = None) -> None:
+        self.path = path
+        self.problems: list[Problem] = list(bib.problems)
         self.references: dict[str, Reference] = {
-            key: Reference(key=key, entry=entry, bibtex=sources.get(key.lower(), ""))
-            for key, entry in data.entries.items()
+            e.key: Reference(key=e.key, entry=_pybtex_entry(e), bibtex=e.source) for e in bib.entries
         }
         self._labels = self._disambiguate()
+
+    @classmethod
+    def read(cls, path: Path, name: str = "bibliography.bib") -> Bibliography:
+        return cls(read_bibtex(path, name), path)
 
     def __contains__(self, key: object) -> bool:
         return key in self.references
@@ -163,25 +163,3 @@ class Bibliography:
             + (f' <span class="kb-reference-links">{links}</span>' if links else "")
             + "</li>"
         )
-
-
-_ENTRY_START = re.compile(r"@\s*(\w+)\s*[{(]\s*([^,\s]+)\s*,")
-
-
-def _entry_sources(text: str) -> dict[str, str]:
-    """Each entry's BibTeX exactly as written in the file, by lower-cased key."""
-    out: dict[str, str] = {}
-    for match in _ENTRY_START.finditer(text):
-        if match.group(1).lower() in {"comment", "preamble", "string"}:
-            continue
-        depth = 0
-        for i in range(match.start(), len(text)):
-            ch = text[i]
-            if ch in "{(":
-                depth += 1
-            elif ch in "})":
-                depth -= 1
-                if depth == 0:
-                    out[match.group(2).lower()] = text[match.start() : i + 1]
-                    break
-    return out

@@ -20,8 +20,9 @@ import re
 from dataclasses import dataclass, field
 
 from kbsite.bibliography import Bibliography
+from kbsite.problems import Problem
 
-__all__ = ["Citation", "CitedPage", "find_citations", "mask_code", "render_citations"]
+__all__ = ["Citation", "CitedPage", "find_citations", "mask_code", "render_citations", "unknown_key"]
 
 _KEY = r"[A-Za-z0-9_](?:[A-Za-z0-9_\-]|[.:](?=[A-Za-z0-9_]))*"
 _BRACKET = re.compile(r"\[(\s*-?@" + _KEY + r"[^\[\]\n]*)\](?![(\[])")
@@ -55,7 +56,7 @@ class CitedPage:
 
     markdown: str
     keys: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
 
 def _blank(text: str, start: int, end: int) -> str:
@@ -127,6 +128,12 @@ def _render(citation: Citation, bib: Bibliography) -> str:
     return "(" + "; ".join(parts) + ")"
 
 
+def unknown_key(path: str, line: int, key: str) -> Problem:
+    """The problem of a citation whose key is not in the bibliography (the plugin and the checker report it)."""
+    return Problem(path, line, f"unknown citation key '{key}'", "add an entry with this key to bibliography.bib or "
+                   "correct the key")
+
+
 def reference_list(keys: list[str], bib: Bibliography) -> str:
     """The HTML list of the given entries, sorted by author and year, each with an ``id="ref-<key>"``."""
     refs = sorted((bib[k] for k in dict.fromkeys(keys)), key=lambda r: r.sort_key)
@@ -144,8 +151,7 @@ def render_citations(markdown: str, bib: Bibliography, where: str, first_line: i
         first_line: the line of the source file on which ``markdown`` starts (after the front matter).
 
     Returns:
-        The new Markdown, the keys cited (in order of first use) and one error per unknown key,
-        as ``path:line: message``.
+        The new Markdown, the keys cited (in order of first use) and one problem per unknown key.
     """
     result = CitedPage(markdown=markdown)
     pieces: list[str] = []
@@ -155,10 +161,7 @@ def render_citations(markdown: str, bib: Bibliography, where: str, first_line: i
         if unknown:
             line = citation.line + first_line - 1
             for key in unknown:
-                result.errors.append(
-                    f"{where}:{line}: unknown citation key '{key}' — add an entry with this key to "
-                    "bibliography.bib or correct the key"
-                )
+                result.problems.append(unknown_key(where, line, key))
             continue
         pieces.append(markdown[last : citation.start])
         pieces.append(_render(citation, bib))

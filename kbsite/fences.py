@@ -8,11 +8,14 @@ the expected output of a run, nor visibly marked with ``<!--pytest.mark.skip-->`
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_codeblocks.main import extract_from_buffer
+
+from kbsite.problems import Problem
 
 __all__ = ["Fence", "check_fences", "classify_fences"]
 
@@ -34,8 +37,6 @@ class Fence:
 
 def classify_fences(path: Path) -> list[Fence]:
     """Every fence of ``path`` with what pytest-codeblocks does with it."""
-    import io
-
     text = path.read_text(encoding="utf-8")
     fences = []
     for block in extract_from_buffer(io.StringIO(text)):
@@ -57,20 +58,19 @@ def classify_fences(path: Path) -> list[Fence]:
     return sorted(fences, key=lambda f: f.line)
 
 
-def check_fences(path: Path) -> list[str]:
-    """Problems as ``path:line: what is wrong — how to fix it``; empty when every fence is accounted for."""
+def check_fences(path: Path, rel: str) -> list[Problem]:
+    """Every fence of ``path`` that is silently not run, or that would run an include line; ``rel`` names the file."""
     problems = []
     for fence in classify_fences(path):
-        where = f"{fence.path}:{fence.line}"
         if fence.status == "silent":
-            problems.append(
-                f"{where}: fence '{fence.info or '(no info string)'}' is never run by pytest-codeblocks — use a "
-                "plain ```python fence (no attributes, backticks not tildes) or put <!--pytest.mark.skip--> "
-                "on the line above it"
-            )
+            problems.append(Problem(
+                rel, fence.line, f"fence '{fence.info or '(no info string)'}' is never run by pytest-codeblocks",
+                "use a plain ```python fence (no attributes, backticks not tildes) or put <!--pytest.mark.skip--> "
+                "on the line above it",
+            ))
         elif fence.status == "run" and fence.is_include:
-            problems.append(
-                f"{where}: this fence holds a --8<-- include and would be run as code — put "
-                "<!--pytest.mark.skip--> on the line above it (the module's tests run the included code)"
-            )
+            problems.append(Problem(
+                rel, fence.line, "this fence holds a --8<-- include and would be run as code",
+                "put <!--pytest.mark.skip--> on the line above it (the module's tests run the included code)",
+            ))
     return problems

@@ -1,9 +1,9 @@
 """``make new-review``: create the files of a new review from the templates, all named after one slug.
 
 Usage: ``python -m kbsite.scaffold SLUG KEY`` (``make new-review SLUG=fm KEY=rendle2010fm``). It writes
-``docs/reviews/<slug>.md``, ``snippets/<slug>.py``, ``tests/snippets/test_<slug>.py`` and ``docs/api/<slug>.md``,
-and appends a stub entry for KEY to ``bibliography.bib`` unless the key is already there. It never overwrites a file:
-if any of the four files exists, it writes nothing and says which.
+``docs/reviews/<slug>.md``, ``snippets/<slug>.py`` and ``tests/snippets/test_<slug>.py`` (the API page is generated
+by the build), and appends a stub entry for KEY to ``bibliography.bib`` unless the key is already there. It never
+overwrites a file: if any of the three files exists, it writes nothing and says which.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import re
 import sys
 from pathlib import Path
 
+from kbsite.bibtex import read_bibtex
 from kbsite.checker import KEY_FORMAT, RESERVED_SLUGS
 
 __all__ = ["ScaffoldError", "scaffold"]
@@ -31,7 +32,9 @@ def _render(template: str, slug: str, key: str) -> str:
 def scaffold(root: Path, slug: str, key: str) -> list[Path]:
     """Create the review's files under ``root`` and return the paths written (the .bib last, if appended)."""
     if not SLUG_FORMAT.match(slug):
-        raise ScaffoldError(f"SLUG '{slug}': use lowercase letters, digits and '_', starting with a letter (e.g. electra)")
+        raise ScaffoldError(
+            f"SLUG '{slug}': use lowercase letters, digits and '_', starting with a letter (e.g. electra)"
+        )
     if slug in RESERVED_SLUGS:
         raise ScaffoldError(f"SLUG '{slug}' is a module of the standard library or a dependency; pick another")
     if not KEY_FORMAT.match(key):
@@ -40,7 +43,6 @@ def scaffold(root: Path, slug: str, key: str) -> list[Path]:
         root / "docs" / "reviews" / f"{slug}.md": "review.md",
         root / "snippets" / f"{slug}.py": "snippet.py.tmpl",
         root / "tests" / "snippets" / f"test_{slug}.py": "test.py.tmpl",
-        root / "docs" / "api" / f"{slug}.md": "api.md",
     }
     existing = [p for p in targets if p.exists()]
     if existing:
@@ -54,7 +56,7 @@ def scaffold(root: Path, slug: str, key: str) -> list[Path]:
         written.append(path)
     bib = root / "bibliography.bib"
     text = bib.read_text(encoding="utf-8") if bib.exists() else ""
-    if not re.search(rf"@\w+\s*{{\s*{re.escape(key)}\s*,", text):
+    if key not in read_bibtex(bib).by_key:
         with bib.open("a", encoding="utf-8") as handle:
             handle.write(("" if text.endswith("\n") or not text else "\n") + _render("bib.txt", slug, key))
         written.append(bib)
@@ -64,7 +66,8 @@ def scaffold(root: Path, slug: str, key: str) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2 or not all(args):
-        print("usage: make new-review SLUG=<slug> KEY=<authorYEARword>   e.g. make new-review SLUG=bert KEY=devlin2019bert", file=sys.stderr)
+        print("usage: make new-review SLUG=<slug> KEY=<authorYEARword>   e.g. make new-review SLUG=bert "
+              "KEY=devlin2019bert", file=sys.stderr)
         return 2
     root = Path.cwd()
     try:

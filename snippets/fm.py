@@ -5,7 +5,7 @@ Review: ``docs/reviews/fm.md``.
 Implements: the model equation, Eq. (1); the linear-time reformulation of the pairwise term, Lemma 3.1;
 sparse categorical input as one-hot ``x`` through per-field offsets into one shared table.
 
-The pairwise term sums <v_i, v_j> x_i x_j over all pairs i < j. Lemma 3.1 rewrites it as
+The pairwise term sums ⟨v_i, v_j⟩ x_i x_j over all pairs i < j. Lemma 3.1 rewrites it as
 0.5 * sum_f [(sum_i v_if x_i)^2 - sum_i v_if^2 x_i^2], which costs O(k n) instead of O(k n^2).
 Here ``n`` runs over the F active features of an example (the non-zeros of a sparse ``x``).
 """
@@ -46,7 +46,7 @@ def fm_interaction(embeddings: Tensor, values: Tensor | None = None, reduce_sum:
             per-factor terms, the "bi-interaction" vector that NFM feeds to an MLP.
 
     Returns:
-        (B,) the sum over pairs i < j of <v_i, v_j> x_i x_j, or (B, k) if ``reduce_sum`` is False.
+        (B,) the sum over pairs i < j of ⟨v_i, v_j⟩ x_i x_j, or (B, k) if ``reduce_sum`` is False.
     """
     _check_inputs(embeddings, values)
     vx = embeddings if values is None else embeddings * values.unsqueeze(-1)  # (B, F, k): v_if * x_i
@@ -66,7 +66,7 @@ def fm_interaction_naive(embeddings: Tensor, values: Tensor | None = None) -> Te
         values: (B, F) feature values, or None for all ones.
 
     Returns:
-        (B,) the sum over pairs i < j of <v_i, v_j> x_i x_j.
+        (B,) the sum over pairs i < j of ⟨v_i, v_j⟩ x_i x_j.
     """
     _check_inputs(embeddings, values)
     B, F, _ = embeddings.shape
@@ -74,7 +74,7 @@ def fm_interaction_naive(embeddings: Tensor, values: Tensor | None = None) -> Te
     total = embeddings.new_zeros(B)  # (B,)
     for i in range(F):
         for j in range(i + 1, F):
-            dot = (embeddings[:, i] * embeddings[:, j]).sum(dim=-1)  # (B,): <v_i, v_j>
+            dot = (embeddings[:, i] * embeddings[:, j]).sum(dim=-1)  # (B,): ⟨v_i, v_j⟩
             total = total + dot * x[:, i] * x[:, j]
     return total
 # --8<-- [end:fm_interaction_naive]
@@ -131,7 +131,7 @@ class FactorizationMachine(nn.Module):
 
     # --8<-- [start:forward]
     def forward(self, x: Tensor, values: Tensor | None = None) -> Tensor:
-        """Raw scores w_0 + sum_i w_i x_i + sum_{i<j} <v_i, v_j> x_i x_j, Eq. (1).
+        """Raw scores w_0 + sum_i w_i x_i + sum_{i<j} ⟨v_i, v_j⟩ x_i x_j, Eq. (1).
 
         Args:
             x: (B, F) int64 local category ids, one per field.

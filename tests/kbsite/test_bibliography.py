@@ -1,12 +1,14 @@
-"""Tests of kbsite.bibliography on the real bibliography.bib and on broken files."""
+"""Tests of kbsite.bibtex (the one BibTeX reader) and kbsite.bibliography (formatting), on the real file and broken ones."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from pybtex.database import parse_file
 
-from kbsite.bibliography import Bibliography, BibliographyError
+from kbsite.bibliography import Bibliography
+from kbsite.bibtex import parse_bibtex, read_bibtex
 
 ROOT = Path(__file__).resolve().parents[2]
 PAPERS = ["peters2018elmo", "radford2018gpt", "liu2019roberta", "clark2020electra", "roberts2018musicvae", "rendle2010fm"]
@@ -14,7 +16,7 @@ PAPERS = ["peters2018elmo", "radford2018gpt", "liu2019roberta", "clark2020electr
 
 @pytest.fixture(scope="module")
 def bib() -> Bibliography:
-    return Bibliography(ROOT / "bibliography.bib")
+    return Bibliography.read(ROOT / "bibliography.bib")
 
 
 @pytest.mark.parametrize("key", PAPERS)
@@ -47,20 +49,54 @@ def test_protected_capitals_survive_formatting(bib: Bibliography) -> None:
     assert "ELECTRA" in bib["clark2020electra"].formatted_html
 
 
+def test_reader_agrees_with_pybtex_on_the_real_file() -> None:
+    """Every field of every entry as pybtex's own parser reads it (people joined back with 'and')."""
+    ours = read_bibtex(ROOT / "bibliography.bib")
+    assert ours.problems == []
+    theirs = parse_file(str(ROOT / "bibliography.bib"), bib_format="bibtex").entries
+    assert [e.key for e in ours.entries] == list(theirs)
+    for entry in ours.entries:
+        expected = {name.lower(): value for name, value in theirs[entry.key].fields.items()}
+        for role, people in theirs[entry.key].persons.items():
+            expected[role.lower()] = " and ".join(str(p) for p in people)
+        assert entry.fields == expected, entry.key
+        assert entry.type == theirs[entry.key].type.lower()
+
+
+def test_reader_keeps_source_text_and_line() -> None:
+    text = "% a comment\n@comment{ignored}\n\n@misc{doe2020x,\n  title = {The {BERT} paper},\n  year = 2020,\n  month = jun\n}\n"
+    bib = parse_bibtex(text, "x.bib")
+    (entry,) = bib.entries
+    assert bib.problems == [] and entry.line == 4
+    assert entry.source == text[text.index("@misc") : text.rindex("}") + 1]
+    assert entry.fields == {"title": "The {BERT} paper", "year": "2020", "month": "June"}
+
+
+def test_reader_handles_quotes_concatenation_and_parentheses() -> None:
+    bib = parse_bibtex('@article(a2020x, title = "A " # {B} # "C", journal = {J}, year = {2020})', "x.bib")
+    assert bib.problems == [] and bib.entries[0].fields["title"] == "A BC"
+
+
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(BibliographyError, match="nothing.bib: file not found"):
-        Bibliography(tmp_path / "nothing.bib")
+    bib = read_bibtex(tmp_path / "nothing.bib")
+    assert [str(p) for p in bib.problems] == ["bibliography.bib:1: bibliography.bib is missing — restore it from main"]
 
 
-def test_malformed_file_names_the_file(tmp_path: Path) -> None:
-    path = tmp_path / "bad.bib"
-    path.write_text("@article{x, title = {Unclosed, year = 2020\n", encoding="utf-8")
-    with pytest.raises(BibliographyError, match="bad.bib"):
-        Bibliography(path)
+def test_unclosed_brace_names_the_line(tmp_path: Path) -> None:
+    bib = parse_bibtex("@misc{a2020x, year = {2020}}\n\n@article{x, title = {Unclosed, year = 2020\n", "bad.bib")
+    assert [str(p) for p in bib.problems] == ["bad.bib:3: 2 unclosed '{' from this line on — close the entry's braces"]
+    assert bib.entries == []
 
 
-def test_duplicate_key_is_an_error(tmp_path: Path) -> None:
-    path = tmp_path / "dup.bib"
-    path.write_text("@misc{a2020x, title={A}, year={2020}}\n@misc{a2020x, title={B}, year={2020}}\n", encoding="utf-8")
-    with pytest.raises(BibliographyError, match="dup.bib"):
-        Bibliography(path)
+def test_syntax_error_is_reported_and_later_entries_still_read() -> None:
+    bib = parse_bibtex("@misc{a2020x, title {A}}\n@misc{b2020y, title = {B}, year = {2020}}\n", "bad.bib")
+    assert [(p.line, p.message) for p in bib.problems] == [(1, "entry 'a2020x': expected 'name = value'")]
+    assert [e.key for e in bib.entries] == ["b2020y"]
+
+
+def test_duplicate_key_is_a_problem_with_both_lines() -> None:
+    bib = parse_bibtex("@misc{a2020x, title={A}, year={2020}}\n@misc{A2020X, title={B}, year={2020}}\n", "dup.bib")
+    assert [str(p) for p in bib.problems] == [
+        "dup.bib:2: duplicate key 'A2020X' (first defined on line 1) — remove one entry or rename it"
+    ]
+    assert [e.fields["title"] for e in bib.entries] == ["A"]

@@ -63,9 +63,7 @@ CHECK_OF_PREFIX = {
     "module_without": "check_mirror",
     "fence": "check_fences",
     "include": "check_fences",
-    "raw_script": "check_markup",
-    "inline_event": "check_markup",
-    "javascript": "check_markup",
+    "html": "check_html",
     "not_utf8": "check_encoding",
     "missing_section": "check_sections",
     "sections_out": "check_sections",
@@ -85,7 +83,7 @@ def test_all_problems_are_reported_at_once_with_exit_status(tmp_path: Path, caps
     project = _apply(case, tmp_path / "project")
     assert main([str(project)]) == 1
     out = capsys.readouterr().out.splitlines()
-    assert len(out) == 2 and out[0].startswith("docs/reviews/demo.md:1:") and out[1].startswith("docs/reviews/demo.md:29:")  # one line up: venue was removed
+    assert len(out) == 2 and out[0].startswith("docs/reviews/demo.md:1:") and out[1].startswith("docs/reviews/demo.md:31:")  # one line up: venue was removed
 
 
 def test_checker_runs_without_importing_torch() -> None:

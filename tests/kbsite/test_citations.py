@@ -15,14 +15,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def bib() -> Bibliography:
-    return Bibliography(ROOT / "bibliography.bib")
+    return Bibliography.read(ROOT / "bibliography.bib")
 
 
 def test_parenthetical_citation_links_to_reference(bib: Bibliography) -> None:
     page = render_citations("FMs [@rendle2010fm] work.", bib, "p.md")
     assert '(<a class="kb-cite" href="#ref-rendle2010fm">Rendle, 2010</a>)' in page.markdown
     assert '<li id="ref-rendle2010fm"' in page.markdown
-    assert page.keys == ["rendle2010fm"] and page.errors == []
+    assert page.keys == ["rendle2010fm"] and page.problems == []
 
 
 def test_several_keys_in_one_citation(bib: Bibliography) -> None:
@@ -66,7 +66,7 @@ def test_code_is_never_read_as_citation(bib: Bibliography) -> None:
         "<!-- [@commented2020out] -->\n"
     )
     page = render_citations(md, bib, "p.md")
-    assert page.errors == [] and page.keys == []
+    assert page.problems == [] and page.keys == []
     assert page.markdown == md
 
 
@@ -77,14 +77,16 @@ def test_markdown_link_with_at_sign_is_not_a_citation(bib: Bibliography) -> None
 def test_unknown_key_reports_file_and_line(bib: Bibliography) -> None:
     md = "line one\nline two [@nobody1999ghost; @rendle2010fm]\n"
     page = render_citations(md, bib, "docs/reviews/x.md", first_line=5)
-    assert len(page.errors) == 1
-    assert page.errors[0].startswith("docs/reviews/x.md:6: unknown citation key 'nobody1999ghost'")
-    assert "bibliography.bib" in page.errors[0]
+    assert len(page.problems) == 1
+    assert str(page.problems[0]).startswith("docs/reviews/x.md:6: unknown citation key 'nobody1999ghost'")
+    assert "bibliography.bib" in page.problems[0].hint
 
 
 def test_bare_unknown_key_with_year_is_an_error_but_plain_handles_are_not(bib: Bibliography) -> None:
     page = render_citations("Ask @someone on the forum. Cite @ghost2020paper.", bib, "p.md")
-    assert [e.split(": ")[1] for e in page.errors] == ["unknown citation key 'ghost2020paper' — add an entry with this key to bibliography.bib or correct the key"]
+    assert [(p.message, p.hint) for p in page.problems] == [
+        ("unknown citation key 'ghost2020paper'", "add an entry with this key to bibliography.bib or correct the key")
+    ]
 
 
 def test_mask_code_keeps_length_and_lines() -> None:
@@ -97,8 +99,8 @@ def test_mask_code_keeps_length_and_lines() -> None:
 def test_keys_with_colon_and_dot(tmp_path: Path) -> None:
     path = tmp_path / "b.bib"
     path.write_text("@misc{doe:2020.x, author = {Doe, Jane}, title = {T}, year = {2020}}\n", encoding="utf-8")
-    page = render_citations("See [@doe:2020.x].", Bibliography(path), "p.md")
-    assert ">Doe, 2020</a>" in page.markdown and page.errors == []
+    page = render_citations("See [@doe:2020.x].", Bibliography.read(path), "p.md")
+    assert ">Doe, 2020</a>" in page.markdown and page.problems == []
 
 
 def test_same_author_and_year_get_letters(tmp_path: Path) -> None:
@@ -108,5 +110,5 @@ def test_same_author_and_year_get_letters(tmp_path: Path) -> None:
         "@misc{doe2020a, author = {Doe, Jane}, title = {Alpha}, year = {2020}}\n",
         encoding="utf-8",
     )
-    out = render_citations("[@doe2020a; @doe2020b]", Bibliography(path), "p.md").markdown
+    out = render_citations("[@doe2020a; @doe2020b]", Bibliography.read(path), "p.md").markdown
     assert ">Doe, 2020a</a>; <a" in out and ">Doe, 2020b</a>)" in out

@@ -1,0 +1,24 @@
+"""The options of the ``kb`` plugin, as written under ``plugins: - kb:`` in ``mkdocs.yml``."""
+
+from __future__ import annotations
+
+from mkdocs.config import config_options as opt
+from mkdocs.config.base import Config
+
+__all__ = ["KbConfig"]
+
+
+class KbConfig(Config):
+    """Options of the ``kb`` plugin. Every option has a default; the site's ``mkdocs.yml`` sets none of them."""
+
+    bibliography = opt.Type(str, default="bibliography.bib")
+    """The BibTeX file citations resolve against, relative to ``mkdocs.yml``. It is also published at the site
+    root under its own name, so readers can download it."""
+
+    reviews_section = opt.Type(str, default="Reviews")
+    """The title of the top-level ``nav`` section that receives every ``docs/reviews/<slug>.md``, grouped by the
+    review's front-matter ``topic``. The section itself lists only ``reviews/index.md`` in ``mkdocs.yml``."""
+
+    api_section = opt.Type(str, default="Snippets API")
+    """The title of the top-level ``nav`` section that receives the generated API page ``api/<slug>.md`` of each
+    review's snippet module (``::: snippets.<slug>``, rendered by mkdocstrings)."""
