@@ -265,7 +265,7 @@ def check_sections(project: Project) -> Iterator[Problem]:
 _LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 # Pages the kb plugin generates: links to them are valid though no file in docs/ holds them.
 def _generated(project: Project) -> set[str]:
-    return {"bibliography.bib"} | {f"api/{r.slug}.md" for r in project.reviews}
+    return {"bibliography.bib"} | {f"api/{r.module}.md" for r in project.reviews}
 
 
 def check_links(project: Project) -> Iterator[Problem]:

@@ -91,6 +91,6 @@ def reviews_table(reviews: list[Review], bib: Bibliography) -> str:
         rows.append(
             f"| [{_cell(r.title)}]({r.slug}.md) | {_cell(authors)} | {r.meta.get('year', '')} | "
             f"{_cell(str(r.meta.get('venue', '')))} | {_cell(r.topic)} | {_cell(', '.join(r.tags))} | "
-            f"[`snippets.{r.slug}`](../api/{r.slug}.md) |"
+            f"[`snippets.{r.module}`](../api/{r.module}.md) |"
         )
     return '<div class="kb-reviews-index" markdown>\n\n' + "\n".join(rows) + "\n\n</div>"

@@ -17,7 +17,7 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 
-from kbsite.plugin.api_pages import api_uri
+from kbsite.plugin.api_pages import api_modules, api_uri
 from kbsite.plugin.topic_pages import topic_title, topic_uri, topics_of
 from kbsite.problems import Problem
 from kbsite.reviews import Review
@@ -80,13 +80,17 @@ def add_pages(
         if section is None:
             problems.append(Problem("mkdocs.yml", 1, f"the nav has no section '{title}' for the kb plugin",
                                     f"add '- {title}:' to nav, or set the kb plugin's option to an existing one"))
+    placed: set[str] = set()  # a module two reviews share is listed once, under the first topic
     for topic, members in topics_of(reviews).items():
         if reviews_section is not None:
             pages = [_page(files, f"reviews/{r.slug}.md", r.title) for r in members]
             index = _page(files, topic_uri(topic), topic_title(topic))
             reviews_section.children.append(Section(topic_title(topic), [index, *grouped(pages, limit)]))
         if api_section is not None:
-            apis = [_page(files, api_uri(r.slug), f"snippets.{r.slug}") for r in sorted(members, key=lambda r: r.slug)]
-            api_section.children.append(Section(topic_title(topic), grouped(apis, limit)))
+            modules = [m for m in api_modules(members) if m not in placed]
+            placed.update(modules)
+            apis = [_page(files, api_uri(m), f"snippets.{m}") for m in modules]
+            if apis:
+                api_section.children.append(Section(topic_title(topic), grouped(apis, limit)))
     _relink(nav)
     return problems

@@ -58,7 +58,7 @@ class KbPlugin(BasePlugin[KbConfig]):
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         if self.bib.path is not None and self.bib.path.is_file():
             files.append(File.generated(config, self.bib.path.name, abs_src_path=str(self.bib.path)))
-        for file in api_files(self.reviews, config) + topic_files(self.reviews, config):
+        for file in api_files(self.reviews, config, self.root) + topic_files(self.reviews, config):
             if files.get_file_from_path(file.src_uri) is None:
                 files.append(file)
         for uri in self.review_by_uri:
@@ -78,7 +78,7 @@ class KbPlugin(BasePlugin[KbConfig]):
         if page.file.src_uri.startswith("topics/"):
             return page.file.src_uri, None  # a generated topic page: made from the reviews' front matter
         if src is None or not src.is_file() or page.file.generated_by:
-            # A generated API page shows the snippet module's docstrings: problems are the module's.
+            # A generated API page shows a snippet module's docstrings: problems are the module's.
             module = self.root / "snippets" / (page.file.src_uri.removeprefix("api/").removesuffix(".md") + ".py")
             text = module.read_text(encoding="utf-8") if module.is_file() else None
             return module.relative_to(self.root).as_posix(), text

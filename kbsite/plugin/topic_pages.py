@@ -6,8 +6,9 @@ The topics are the controlled list :data:`kbsite.reviews.TOPICS`; a review names
 from __future__ import annotations
 
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.structure.files import File, InclusionLevel
+from mkdocs.structure.files import File
 
+from kbsite.plugin.generated import generated_page
 from kbsite.reviews import TOPICS, Review, topic_slug
 
 __all__ = ["topic_files", "topic_title", "topic_uri", "topics_of"]
@@ -48,8 +49,8 @@ def topic_markdown(topic: str, reviews: list[Review]) -> str:
 
 
 def topic_files(reviews: list[Review], config: MkDocsConfig) -> list[File]:
+    """One page per topic, rendered again by a dirty build only when one of its reviews changed."""
     return [
-        File.generated(config, topic_uri(topic), content=topic_markdown(topic, members),
-                       inclusion=InclusionLevel.NOT_IN_NAV)
+        generated_page(config, topic_uri(topic), topic_markdown(topic, members), [r.path for r in members])
         for topic, members in topics_of(reviews).items()
     ]
