@@ -42,6 +42,17 @@ TASKS = ("classification", "entailment", "similarity", "multiple_choice")
 _gelu = partial(F.gelu, approximate="tanh")  # the reference's GELU
 
 
+def _block(d_model: int, n_head: int, dropout: float) -> nn.TransformerEncoderLayer:
+    """One post-LN block with the reference's dropouts: on the attention weights and on both residual branches.
+
+    PyTorch's layer also drops out the feed-forward hidden activation (its ``dropout`` module, between the GELU
+    and the second linear layer); ``mlp()`` in the reference's ``train.py`` has no dropout there, so it is removed.
+    """
+    block = nn.TransformerEncoderLayer(d_model, n_head, 4 * d_model, dropout, activation=_gelu, batch_first=True)
+    block.dropout = nn.Identity()  # no dropout on GELU(x W_1): only dropout1, dropout2 and attention dropout remain
+    return block
+
+
 def _shape(x: object) -> str:
     """How a bad argument looks in an error message: its shape, or its type when it is not a tensor."""
     return str(tuple(x.shape)) if isinstance(x, Tensor) else type(x).__name__
@@ -219,7 +230,8 @@ class GPT1(nn.Module):
 
     h_0 = U W_e + W_p, h_l = transformer_block(h_(l-1)), P(u) = softmax(h_n W_e^T). The blocks are
     PyTorch's post-LN ``nn.TransformerEncoderLayer`` with a 4 x d_model feed-forward layer and the tanh
-    approximation of GELU that the reference code uses, made causal by the mask. Token, special and
+    approximation of GELU that the reference code uses, made causal by the mask, and without the dropout
+    PyTorch puts on the feed-forward hidden activation (the reference has none there). Token, special and
     position rows share one matrix; as in the reference code, dropout is applied to that matrix, and the
     LM logits cover all of its rows (positions included).
 
@@ -240,10 +252,7 @@ class GPT1(nn.Module):
         self.layout = layout
         self.dropout = dropout
         self.embedding = nn.Parameter(torch.randn(layout.n_embeddings, d_model) * 0.02)  # N(0, 0.02)
-        self.blocks = nn.ModuleList(
-            nn.TransformerEncoderLayer(d_model, n_head, 4 * d_model, dropout, activation=_gelu, batch_first=True)
-            for _ in range(n_layer)
-        )
+        self.blocks = nn.ModuleList(_block(d_model, n_head, dropout) for _ in range(n_layer))
 
     # --8<-- [start:gpt1_forward]
     def forward(self, tokens: Tensor, positions: Tensor) -> tuple[Tensor, Tensor]:
