@@ -296,7 +296,6 @@ def pretraining_loss(mlm_logits: Tensor, mlm_labels: Tensor, nsp_logits: Tensor,
         predictions plus 1e-5; ``BertForPreTraining`` gives NaN there).
     """
     _check_loss_args(mlm_logits, mlm_labels, nsp_logits, nsp_labels)
-    B, T, V = mlm_logits.shape
     labelled = mlm_labels != IGNORE_INDEX  # (B, T)
     if labelled.any():
         mlm = F.cross_entropy(mlm_logits[labelled], mlm_labels[labelled])  # (M, V) vs (M,): mean over M
