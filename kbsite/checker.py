@@ -79,8 +79,8 @@ FIELDS: dict[str, tuple[Callable[[object], bool], str]] = {
 
 
 def _words(text: str) -> str:
-    """Lower-cased text with hyphens and runs of white space as one space, as the site search splits words."""
-    return " " + re.sub(r"[\s\-]+", " ", text.casefold()) + " "
+    """Lower-cased words separated by one space: punctuation, hyphens and markup do not split a phrase for search."""
+    return " " + re.sub(r"[\W_]+", " ", text.casefold()) + " "
 
 
 class Project:
