@@ -31,6 +31,7 @@ SHARING = ("all", "attention", "ffn", "none")
 
 
 def _describe(x: object) -> str:
+    """How an argument looks in an error message: a tensor's shape and dtype, or the type of anything else."""
     return f"{tuple(x.shape)}, dtype {x.dtype}" if isinstance(x, Tensor) else type(x).__name__
 
 

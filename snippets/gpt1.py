@@ -53,9 +53,9 @@ def _block(d_model: int, n_head: int, dropout: float) -> nn.TransformerEncoderLa
     return block
 
 
-def _shape(x: object) -> str:
-    """How a bad argument looks in an error message: its shape, or its type when it is not a tensor."""
-    return str(tuple(x.shape)) if isinstance(x, Tensor) else type(x).__name__
+def _describe(x: object) -> str:
+    """How an argument looks in an error message: a tensor's shape and dtype, or the type of anything else."""
+    return f"{tuple(x.shape)}, dtype {x.dtype}" if isinstance(x, Tensor) else type(x).__name__
 
 
 # --8<-- [start:causal_mask]
@@ -267,9 +267,9 @@ class GPT1(nn.Module):
             lm_logits: (*, T, n_vocab + 3 + n_ctx) h_n W_e^T; position t predicts token t + 1.
         """
         if not isinstance(tokens, Tensor) or tokens.dtype != torch.int64 or tokens.dim() < 1:
-            raise ValueError(f"tokens: expected an int64 tensor of shape (*, T), got {_shape(tokens)}")
+            raise ValueError(f"tokens: expected an int64 tensor of shape (*, T), got {_describe(tokens)}")
         if not isinstance(positions, Tensor) or positions.shape != tokens.shape:
-            raise ValueError(f"positions: expected shape {tuple(tokens.shape)} like tokens, got {_shape(positions)}")
+            raise ValueError(f"positions: expected shape {tuple(tokens.shape)} like tokens, got {_describe(positions)}")
         *lead, T = tokens.shape
         if T > self.layout.n_ctx:
             raise ValueError(f"tokens: expected at most n_ctx = {self.layout.n_ctx} positions, got {T}")
@@ -295,10 +295,10 @@ def extract_features(hidden: Tensor, extract_index: Tensor) -> Tensor:
         (B, K, d) features, not the states at the last (padded) position.
     """
     if not isinstance(hidden, Tensor) or hidden.dim() != 4:
-        raise ValueError(f"hidden: expected a tensor of shape (B, K, T, d), got {_shape(hidden)}")
+        raise ValueError(f"hidden: expected a tensor of shape (B, K, T, d), got {_describe(hidden)}")
     B, K, T, d = hidden.shape
     if not isinstance(extract_index, Tensor) or extract_index.shape != (B, K) or extract_index.dtype != torch.int64:
-        given = _shape(extract_index)
+        given = _describe(extract_index)
         raise ValueError(f"extract_index: expected an int64 tensor of shape (B, K) = ({B}, {K}), got {given}")
     if extract_index.min() < 0 or extract_index.max() >= T:
         raise ValueError(f"extract_index: expected positions in 0..{T - 1}, got {extract_index.tolist()}")
@@ -347,7 +347,7 @@ class TaskHead(nn.Module):
             (B, n_class) logits, or (B, K) for multiple choice.
         """
         if not isinstance(features, Tensor) or features.dim() != 3:
-            raise ValueError(f"features: expected a tensor of shape (B, K, d), got {_shape(features)}")
+            raise ValueError(f"features: expected a tensor of shape (B, K, d), got {_describe(features)}")
         B, K, d = features.shape
         expected_k = {"classification": 1, "entailment": 1, "similarity": 2}.get(self.task, K)
         if K != expected_k:
@@ -362,12 +362,12 @@ class TaskHead(nn.Module):
 
 def _check_lm(lm_logits: Tensor, lm_targets: Tensor, lm_mask: Tensor) -> None:
     if not isinstance(lm_logits, Tensor) or lm_logits.dim() < 3 or not lm_logits.is_floating_point():
-        raise ValueError(f"lm_logits: expected a float tensor of shape (B, T, V), got {_shape(lm_logits)}")
+        raise ValueError(f"lm_logits: expected a float tensor of shape (B, T, V), got {_describe(lm_logits)}")
     expected = tuple(lm_logits.shape[:-1])
     if not isinstance(lm_targets, Tensor) or tuple(lm_targets.shape) != expected or lm_targets.dtype != torch.int64:
-        raise ValueError(f"lm_targets: expected an int64 tensor of shape {expected} (B, T), got {_shape(lm_targets)}")
+        raise ValueError(f"lm_targets: expected an int64 tensor of shape {expected} (B, T), got {_describe(lm_targets)}")
     if not isinstance(lm_mask, Tensor) or tuple(lm_mask.shape) != expected:
-        raise ValueError(f"lm_mask: expected shape {expected} (B, T), got {_shape(lm_mask)}")
+        raise ValueError(f"lm_mask: expected shape {expected} (B, T), got {_describe(lm_mask)}")
     if ((lm_mask != 0).sum(dim=-1) == 0).any():
         raise ValueError("lm_mask: every sequence needs at least one LM target; got a row of zeros")
 
@@ -420,10 +420,10 @@ def finetune_loss(
         () mean classification cross-entropy + lm_coef * :func:`lm_loss`.
     """
     if not isinstance(clf_logits, Tensor) or clf_logits.dim() != 2 or not clf_logits.is_floating_point():
-        raise ValueError(f"clf_logits: expected a float tensor of shape (B, C), got {_shape(clf_logits)}")
+        raise ValueError(f"clf_logits: expected a float tensor of shape (B, C), got {_describe(clf_logits)}")
     B, C = clf_logits.shape
     if not isinstance(clf_labels, Tensor) or clf_labels.shape != (B,) or clf_labels.dtype != torch.int64:
-        raise ValueError(f"clf_labels: expected an int64 tensor of shape (B,) = ({B},), got {_shape(clf_labels)}")
+        raise ValueError(f"clf_labels: expected an int64 tensor of shape (B,) = ({B},), got {_describe(clf_labels)}")
     if clf_labels.min() < 0 or clf_labels.max() >= C:
         raise ValueError(f"clf_labels: expected classes in 0..{C - 1}, got {clf_labels.tolist()}")
     clf = F.cross_entropy(clf_logits, clf_labels)  # -L2, averaged over examples

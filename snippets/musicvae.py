@@ -40,10 +40,8 @@ __all__ = [
 
 
 def _describe(x: object) -> str:
-    """Shape and dtype of a tensor, or the type name of anything else, for error messages."""
-    if isinstance(x, Tensor):
-        return f"{tuple(x.shape)}, dtype {x.dtype}"
-    return type(x).__name__
+    """How an argument looks in an error message: a tensor's shape and dtype, or the type of anything else."""
+    return f"{tuple(x.shape)}, dtype {x.dtype}" if isinstance(x, Tensor) else type(x).__name__
 
 
 def _check_float(name: str, x: object, ndim: int, expected: str) -> None:
