@@ -149,34 +149,43 @@ def _groups(n_u: Tensor, f: int) -> list[Tensor]:
     return groups
 
 
+def _padded_pairs(n_u: Tensor, group: Tensor) -> tuple[Tensor, Tensor]:
+    """For the users in ``group``: (G, n) indices of their k-th observed pair (pairs listed user by user) and a
+    (G, n) mask that is False in the padding, n being the group's largest n_u."""
+    first = n_u.cumsum(0) - n_u  # (U,) where each user's pairs start
+    slot = torch.arange(int(n_u[group].max()))  # (n,)
+    pair = (first[group, None] + slot).clamp(max=int(n_u.sum()) - 1)  # (G, n)
+    return pair, slot < n_u[group, None]
+
+
 # --8<-- [start:normal_equations]
 def normal_equations(
     r: Tensor, item_factors: Tensor, alpha: float = 40.0, reg: float = 0.1, *, scaling: str = "linear",
     eps: float = 1e-8,
 ) -> tuple[Tensor, Tensor]:
-    """A_u = Y^T C^u Y + lambda I and b_u = Y^T C^u p(u) of Eq. (4) for every user, with the speed-up of §4.
+    """A_u = Y^T C^u Y + lambda I and b_u = Y^T C^u p(u) of Eq. (4) for every user, by the speed-up of §4.
 
     Args:
         r: (U, I) non-negative observations, dense or sparse COO; only the non-zeros are read.
         item_factors: (I, f) item factors Y, one row y_i per item.
-        alpha, reg, scaling, eps: the confidence (see ``confidence``) and lambda.
+        alpha: the confidence rate of Eq. (2).
+        reg: lambda of Eq. (3).
+        scaling: "linear" (Eq. 2) or "log" confidence.
+        eps: the scale inside the logarithm (log scaling only).
 
     Returns:
-        A: (U, f, f), symmetric positive definite when reg > 0. b: (U, f).
+        The (U, f, f) A_u, symmetric positive definite when reg > 0, and the (U, f) b_u.
     """
     _check_inputs(r, item_factors, alpha, reg, scaling, eps)
     U, f, Y = r.shape[0], item_factors.shape[1], item_factors
     users, items, r_obs = _nonzeros(r)  # (N,) each: the N observed pairs, user by user
     c = confidence(r_obs.to(Y.dtype), alpha, scaling=scaling, eps=eps)  # (N,) c_ui of the observed pairs
     n_u = torch.bincount(users, minlength=U)  # (U,) items per user
-    first = n_u.cumsum(0) - n_u  # (U,) where each user's pairs start
     A = (Y.T @ Y + reg * torch.eye(f, dtype=Y.dtype, device=Y.device)).repeat(U, 1, 1)  # (U, f, f), once
     b = Y.new_zeros(U, f)  # (U, f)
-    for group in _groups(n_u, f):  # users with similar n_u, each padded to the group's largest n_u
-        slot = torch.arange(int(n_u[group].max()))  # (n,)
-        pair = (first[group, None] + slot).clamp(max=len(items) - 1)  # (G, n): the user's k-th observed pair
-        real = slot < n_u[group, None]  # (G, n): False in the padding
-        y = Y[items[pair]] * real[..., None]  # (G, n, f): y_i of the user's n_u items, zero rows after them
+    for group in _groups(n_u, f):  # users with similar n_u
+        pair, real = _padded_pairs(n_u, group)  # (G, n) each: the user's k-th observed pair; False in the padding
+        y = Y[items[pair]] * real[..., None]  # (G, n, f): y_i of the user's n_u items, then zero rows
         c_g = c[pair] * real  # (G, n)
         A[group] += y.mT @ ((c_g - 1)[..., None] * y)  # + Y^T (C^u - I) Y: O(f^2 n_u), not O(f^2 I)
         b[group] = (c_g[..., None] * y).sum(1)  # Y^T C^u p(u): p_ui = 0 off the observed items
@@ -196,7 +205,10 @@ def solve_users(
     Args:
         r: (U, I) non-negative observations r_ui, dense or sparse COO.
         item_factors: (I, f) item factors Y.
-        alpha, reg, scaling, eps: see ``normal_equations``.
+        alpha: the confidence rate of Eq. (2).
+        reg: lambda of Eqs. (3) and (4).
+        scaling: "linear" (Eq. 2) or "log" confidence.
+        eps: the scale inside the logarithm (log scaling only).
 
     Returns:
         (U, f) user factors X; a user with no observations gets 0 (then b_u = 0).
@@ -214,14 +226,20 @@ class ImplicitALS:
     """The factor model of §4: p_ui is predicted by x_u^T y_i, fitted by alternating Eqs. (4) and (5).
 
     Args:
-        num_users: U. num_items: I. factors: f, the number of latent factors.
-        alpha: the confidence rate of Eq. (2). reg: lambda of Eq. (3).
-        scaling, eps: linear (Eq. 2) or log-scaled confidence (see ``confidence``).
-        dtype: of the factors. seed: for their initial values.
+        num_users: U.
+        num_items: I.
+        factors: f, the number of latent factors.
+        alpha: the confidence rate of Eq. (2).
+        reg: lambda of Eq. (3).
+        scaling: "linear" (Eq. 2) or "log" confidence; see ``confidence``.
+        eps: the scale inside the logarithm (log scaling only).
+        dtype: of the factors.
+        seed: of the generator that draws their initial values.
 
     Attributes:
-        user_factors: (U, f) X. item_factors: (I, f) Y; both start at N(0, 0.01^2) and may be overwritten before
-            ``fit`` to choose the starting point (only Y matters: a sweep solves the users first).
+        user_factors: (U, f) X, drawn from N(0, 0.01^2) until the first ``fit``.
+        item_factors: (I, f) Y, drawn likewise; overwrite it before ``fit`` to choose the starting point (a sweep
+            solves the users first, so the initial X does not matter).
         r: the (U, I) observations of the last ``fit``, which ``recommend`` and ``explain`` read.
     """
 
@@ -325,11 +343,12 @@ class ImplicitALS:
         consumed, so p_ui = y_i^T x_u = sum_j s^u_ij c_uj with the user-specific similarity s^u_ij = y_i^T W^u y_j.
 
         Args:
-            user: the user's row in ``r``. item: the item to explain.
+            user: the user's row in ``r``.
+            item: the item to explain.
 
         Returns:
-            items: (n_u,) int64 ids j of the user's past items; contributions: (n_u,) s^u_ij c_uj, largest first.
-            They sum to y_i^T x_u with x_u solved by Eq. (4) against the current item factors.
+            The (n_u,) int64 ids j of the user's past items and their (n_u,) contributions s^u_ij c_uj, largest
+            first. They sum to y_i^T x_u with x_u solved by Eq. (4) against the current item factors.
         """
         row = self._user_row(user)
         if not isinstance(item, int) or isinstance(item, bool) or not 0 <= item < self.shape[1]:
@@ -380,7 +399,8 @@ def expected_percentile_rank(scores: Tensor, r_test: Tensor) -> float:
     """rank-bar of §6: sum_ui r^t_ui rank_ui / sum_ui r^t_ui. Lower is better; a random order expects 0.5.
 
     Args:
-        scores: (U, I) predicted preferences. r_test: (U, I) non-negative test observations r^t_ui, the weights.
+        scores: (U, I) predicted preferences.
+        r_test: (U, I) non-negative test observations r^t_ui, the weights.
 
     Returns:
         rank-bar, a number in [0, 1].
@@ -410,19 +430,23 @@ def synthetic_implicit_feedback(
     num_users: int = 500, num_items: int = 400, taste_dims: int = 5, seed: int = 0, *, weeks: int = 4,
     sharpness: float = 2.5, base_logit: float = -6.0,
 ) -> tuple[Tensor, Tensor]:
-    """A television-like data set: r_ui = episodes of weekly show i that user u watched, with §6's train/test split.
+    """Television-like data: r_ui counts the episodes of weekly show i that u watched; §6's train/test split.
 
-    Users and shows have hidden taste vectors and each show a popularity. User u watches a given week's episode of
-    show i with probability sigmoid(base_logit + popularity_i + sharpness * <taste_u, taste_i> / sqrt(taste_dims)).
-    Training counts cover ``weeks`` weeks and the test the week after; as in §6, the test keeps only shows the user
-    did not watch in training.
+    u watches an episode of i with probability sigmoid(base_logit + popularity_i + sharpness * affinity_ui), the
+    affinity being a scaled dot product of hidden tastes. The test is the week after training and, as in §6, keeps
+    only shows the user did not watch in training.
 
     Args:
-        num_users, num_items: U and I. taste_dims: rank of the hidden tastes. seed: of the generator.
-        weeks: training weeks. sharpness: weight of taste against popularity. base_logit: sets the density.
+        num_users: U.
+        num_items: I.
+        taste_dims: the rank of the hidden tastes.
+        seed: of the generator.
+        weeks: training weeks.
+        sharpness: the weight of taste against popularity.
+        base_logit: sets the density.
 
     Returns:
-        r_train: (U, I) float32 counts in 0..weeks. r_test: (U, I) float32, 0 or 1.
+        r_train, (U, I) float32 counts in 0..weeks, and r_test, (U, I) float32 counts 0 or 1.
     """
     g = torch.Generator().manual_seed(seed)
     taste_u = torch.randn(num_users, taste_dims, generator=g)  # (U, k)
