@@ -44,16 +44,27 @@ def _describe(x: object) -> str:
     return type(x).__name__
 
 
+def _check_values(values: Tensor, name: str) -> None:
+    """Observations are finite and non-negative (counts, durations)."""
+    if values.numel() and not bool(torch.isfinite(values).all()):
+        raise ValueError(f"{name}: expected finite values, got {values[~torch.isfinite(values)][0].item()}")
+    if values.numel() and bool((values < 0).any()):
+        raise ValueError(f"{name}: expected non-negative values (counts or durations), got {values.min().item()}")
+
+
+def _check_observations(r: object) -> None:
+    """``r`` of ``preference`` and ``confidence``: a dense float tensor of any shape."""
+    if not isinstance(r, Tensor) or r.layout != torch.strided or not r.is_floating_point():
+        raise ValueError(f"r: expected a dense float tensor, got {_describe(r)}")
+    _check_values(r, "r")
+
+
 def _check_r(r: object, name: str = "r") -> None:
     """``r``: a float (U, I) tensor, dense or sparse COO, with finite non-negative values."""
     ok_layout = isinstance(r, Tensor) and r.layout in (torch.strided, torch.sparse_coo)
     if not ok_layout or r.dim() != 2 or not r.is_floating_point():  # type: ignore[union-attr]
         raise ValueError(f"{name}: expected a float tensor of shape (U, I), dense or sparse COO, got {_describe(r)}")
-    values = r.coalesce().values() if r.is_sparse else r  # type: ignore[union-attr]
-    if values.numel() and not bool(torch.isfinite(values).all()):
-        raise ValueError(f"{name}: expected finite values, got {values[~torch.isfinite(values)][0].item()}")
-    if values.numel() and bool((values < 0).any()):
-        raise ValueError(f"{name}: expected non-negative values (counts or durations), got {values.min().item()}")
+    _check_values(r.coalesce().values() if r.is_sparse else r, name)  # type: ignore[union-attr]
 
 
 def _check_factors(factors: object, rows: int, name: str, letter: str) -> None:
@@ -99,11 +110,12 @@ def preference(r: Tensor) -> Tensor:
     """The binary preference p_ui of Eq. (1): 1 where u consumed i (r_ui > 0), else 0.
 
     Args:
-        r: (U, I) non-negative observations r_ui (watching time, play counts, purchases), dense.
+        r: non-negative observations r_ui (watching time, play counts, purchases), any shape, dense.
 
     Returns:
-        (U, I) tensor of 0.0 and 1.0, in the dtype of ``r``.
+        Tensor of 0.0 and 1.0 of the shape and dtype of ``r``.
     """
+    _check_observations(r)
     return (r > 0).to(r.dtype)
 
 
@@ -121,6 +133,9 @@ def confidence(r: Tensor, alpha: float = 40.0, *, scaling: str = "linear", eps: 
     Returns:
         Tensor of the shape and dtype of ``r``, every entry >= 1.
     """
+    _check_observations(r)
+    _check_number(alpha, "alpha")
+    _check_scaling(scaling, eps)
     if scaling == "log":
         return 1 + alpha * torch.log1p(r / eps)
     return 1 + alpha * r

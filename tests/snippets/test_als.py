@@ -3,6 +3,7 @@ the §6 expected percentile rank, hand-computed test vectors, scale without an (
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 
@@ -168,7 +169,7 @@ def test_each_half_step_never_increases_the_cost() -> None:
         costs.append(model.loss(r_train))
         model.item_factors = solve_users(r_train.T, model.user_factors, 40.0, 0.1)
         costs.append(model.loss(r_train))
-    assert all(b <= a * (1 + 1e-12) for a, b in zip(costs, costs[1:], strict=False)), costs
+    assert all(b <= a * (1 + 1e-12) for a, b in itertools.pairwise(costs)), costs
     assert costs[-1] < 0.5 * costs[1]
 
 
@@ -420,6 +421,19 @@ def test_recommend_ranks_by_score_and_skips_seen_items() -> None:
 def test_bad_r(r: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         solve_users(r, torch.randn(3, 2))  # type: ignore[arg-type]
+
+
+def test_bad_observations_for_preference_and_confidence() -> None:
+    with pytest.raises(ValueError, match=r"r: expected a dense float tensor, got \(2,\), dtype torch.int64"):
+        preference(torch.ones(2, dtype=torch.int64))
+    with pytest.raises(ValueError, match=r"r: expected a dense float tensor, got .*layout torch.sparse_coo"):
+        preference(torch.ones(2, 2).to_sparse())
+    with pytest.raises(ValueError, match=r"r: expected non-negative values \(counts or durations\), got -1.0"):
+        confidence(torch.tensor([1.0, -1.0]))
+    with pytest.raises(ValueError, match=r"alpha: expected a finite number >= 0, got -1.0"):
+        confidence(torch.ones(2), alpha=-1.0)
+    with pytest.raises(ValueError, match=r"eps: expected a finite number > 0, got -0.1"):
+        confidence(torch.ones(2), scaling="log", eps=-0.1)
 
 
 @pytest.mark.parametrize(
