@@ -44,6 +44,7 @@ KEY_TERMS = {
     "musicvae": "hierarchical decoder",
     "bert": "next sentence prediction",
     "albert": "factorized embedding",
+    "als": "implicit feedback",
 }
 
 # Page weight: the gzip-compressed size of everything the first view of a review loads, search aside.
