@@ -107,7 +107,9 @@ class AdditiveAttention(nn.Module):
         self.W_a = nn.Linear(query_dim, hidden_dim, bias=False)
         self.U_a = nn.Linear(key_dim, hidden_dim, bias=False)
         self.v_a = nn.Linear(hidden_dim, 1, bias=False)
+    # --8<-- [end:additive]
 
+    # --8<-- [start:additive_forward]
     def score(self, query: Tensor, keys: Tensor, projected_keys: Tensor | None = None) -> Tensor:
         """e_ij for every j: (B, d_q) and (B, T, d_k) -> (B, T); ``projected_keys`` is U_a h_j, (B, T, n')."""
         _check_query_keys(query, keys, self.query_dim, self.key_dim)
@@ -136,10 +138,9 @@ class AdditiveAttention(nn.Module):
         weights = masked_softmax(self.score(query, keys, projected_keys), mask)  # (B, T)
         context = torch.bmm(weights.unsqueeze(1), keys).squeeze(1)  # (B, d_k)
         return context, weights
-# --8<-- [end:additive]
+    # --8<-- [end:additive_forward]
 
 
-# --8<-- [start:luong]
 class LuongAttention(nn.Module):
     """Luong et al.'s global attention scores: "dot" h_t^T hbar_s, or "general" h_t^T W_a hbar_s (their §3.1).
 
@@ -161,6 +162,7 @@ class LuongAttention(nn.Module):
         self.query_dim, self.key_dim, self.kind = query_dim, key_dim, score
         self.W_a = nn.Linear(key_dim, query_dim, bias=False) if score == "general" else None
 
+    # --8<-- [start:luong]
     def score(self, query: Tensor, keys: Tensor) -> Tensor:
         """score(h_t, hbar_s) for every s: (B, d_q) and (B, T, d_k) -> (B, T)."""
         _check_query_keys(query, keys, self.query_dim, self.key_dim)
@@ -171,7 +173,7 @@ class LuongAttention(nn.Module):
         """``(context (B, d_k), weights (B, T))``, as :meth:`AdditiveAttention.forward`."""
         weights = masked_softmax(self.score(query, keys), mask)  # (B, T)
         return torch.bmm(weights.unsqueeze(1), keys).squeeze(1), weights
-# --8<-- [end:luong]
+    # --8<-- [end:luong]
 
 
 class RNNsearch(nn.Module):
@@ -336,8 +338,10 @@ def reversal_batch(batch_size: int, generator: torch.Generator | None, num_symbo
     tgt_out = torch.cat([reversed_, pad], dim=1).scatter(1, lengths.unsqueeze(1), EOS)  # (B, T_x + 1)
     tgt_in = torch.cat([torch.full((batch_size, 1), BOS), reversed_], dim=1)  # (B, T_x + 1)
     return src, src_mask, tgt_in, tgt_out
+# --8<-- [end:task]
 
 
+# --8<-- [start:train]
 def train_reversal(model: RNNsearch, steps: int, generator: torch.Generator | None, batch_size: int = 64,
                    lr: float = 0.01, **task: int) -> list[float]:
     """Train ``model`` on fresh reversal batches with Adam and cross-entropy over the non-PAD targets.
@@ -365,7 +369,7 @@ def train_reversal(model: RNNsearch, steps: int, generator: torch.Generator | No
         optimizer.step()
         losses.append(loss.item())
     return losses
-# --8<-- [end:task]
+# --8<-- [end:train]
 
 
 def reversal_accuracy(model: RNNsearch, src: Tensor, src_mask: Tensor, tgt_out: Tensor) -> float:

@@ -62,6 +62,14 @@ def _check_generator(generator: object) -> None:
         raise ValueError(f"generator: expected a torch.Generator or None, got {type(generator).__name__}")
 
 
+def _check_common(tokens: object, generator: object, **named: object) -> None:
+    """Check the document, the generator, and each named id (``*_id``) or ratio (``*_ratio``)."""
+    _check_document(tokens)
+    for name, value in named.items():
+        (_check_id if name.endswith("_id") else _check_ratio)(name, value)
+    _check_generator(generator)
+
+
 # --8<-- [start:budget]
 def _masking_budget(num_inner: int, ratio: float) -> int:
     """ceil(ratio * n) in float32, as fairseq computes it: 100 inner tokens at 0.3 give 31, not 30."""
@@ -74,8 +82,10 @@ def _poisson_table(poisson_lambda: float) -> Tensor:
     pmf = torch.exp(k * math.log(poisson_lambda) - poisson_lambda - torch.lgamma(k + 1))  # (128,)
     below = torch.nonzero(pmf < 1e-7)
     return pmf[: int(below[0]) + 1] if below.numel() else pmf  # 18 entries for lambda = 3
+# --8<-- [end:budget]
 
 
+# --8<-- [start:span_lengths]
 def _span_lengths(budget: int, poisson_lambda: float, generator: torch.Generator | None) -> Tensor:
     """Poisson lengths drawn until they sum to at least ``budget``; the last one trimmed so they sum to it."""
     table = _poisson_table(poisson_lambda)
@@ -88,7 +98,7 @@ def _span_lengths(budget: int, poisson_lambda: float, generator: torch.Generator
     lengths = lengths[: last + 1].clone()
     lengths[last] -= int(total[last]) - budget  # trim it: the lengths now sum to the budget
     return lengths  # (S,) int64, zeros included
-# --8<-- [end:budget]
+# --8<-- [end:span_lengths]
 
 
 # --8<-- [start:replace_spans]
@@ -106,8 +116,10 @@ def _replace_spans(tokens: Tensor, starts: Tensor, lengths: Tensor, mask_id: int
     noised = tokens.clone()
     noised[starts] = mask_id
     return noised[~deleted]  # (T',)
+# --8<-- [end:replace_spans]
 
 
+# --8<-- [start:insert_masks]
 def _insert_masks(tokens: Tensor, count: int, mask_id: int, generator: torch.Generator | None) -> Tensor:
     """Insert ``count`` [MASK] at uniformly drawn positions strictly between <s> and </s>."""
     T = tokens.numel() + count
@@ -117,7 +129,7 @@ def _insert_masks(tokens: Tensor, count: int, mask_id: int, generator: torch.Gen
     out = torch.full((T,), mask_id, dtype=torch.int64)
     out[~is_mask] = tokens  # the original tokens fill the other positions in order
     return out  # (T + count,)
-# --8<-- [end:replace_spans]
+# --8<-- [end:insert_masks]
 
 
 # --8<-- [start:text_infilling]
@@ -137,10 +149,7 @@ def text_infilling(
     Returns:
         (T',) int64 noised document. A 0-length span adds a [MASK] without removing a token.
     """
-    _check_document(tokens)
-    _check_id("mask_id", mask_id)
-    _check_generator(generator)
-    _check_ratio("mask_ratio", mask_ratio)
+    _check_common(tokens, generator, mask_id=mask_id, mask_ratio=mask_ratio)
     if isinstance(poisson_lambda, bool) or not isinstance(poisson_lambda, (int, float)) or not poisson_lambda > 0:
         raise ValueError(f"poisson_lambda: expected a positive number, got {poisson_lambda!r}")
     n = tokens.numel() - 2
@@ -170,17 +179,16 @@ def token_masking(
     Returns:
         (T,) int64 noised document.
     """
-    _check_document(tokens)
-    _check_id("mask_id", mask_id)
-    _check_generator(generator)
-    _check_ratio("mask_ratio", mask_ratio)
+    _check_common(tokens, generator, mask_id=mask_id, mask_ratio=mask_ratio)
     n = tokens.numel() - 2
     chosen = 1 + torch.randperm(n, generator=generator)[: _masking_budget(n, mask_ratio)]
     noised = tokens.clone()
     noised[chosen] = mask_id
     return noised
+# --8<-- [end:token_masking]
 
 
+# --8<-- [start:token_deletion]
 def token_deletion(tokens: Tensor, generator: torch.Generator | None, deletion_ratio: float = 0.3) -> Tensor:
     """Delete ceil(deletion_ratio * (T - 2)) distinct inner tokens, drawn uniformly; nothing marks where.
 
@@ -192,14 +200,12 @@ def token_deletion(tokens: Tensor, generator: torch.Generator | None, deletion_r
     Returns:
         (T - k,) int64 noised document, k the number deleted.
     """
-    _check_document(tokens)
-    _check_generator(generator)
-    _check_ratio("deletion_ratio", deletion_ratio)
+    _check_common(tokens, generator, deletion_ratio=deletion_ratio)
     n = tokens.numel() - 2
     keep = torch.ones(tokens.numel(), dtype=torch.bool)
     keep[1 + torch.randperm(n, generator=generator)[: _masking_budget(n, deletion_ratio)]] = False
     return tokens[keep]
-# --8<-- [end:token_masking]
+# --8<-- [end:token_deletion]
 
 
 # --8<-- [start:sentence_permutation]
@@ -215,9 +221,7 @@ def sentence_permutation(tokens: Tensor, sentence_end_id: int, generator: torch.
     Returns:
         (T,) int64 document with the same sentences, each with its own full stop, in a random order.
     """
-    _check_document(tokens)
-    _check_id("sentence_end_id", sentence_end_id)
-    _check_generator(generator)
+    _check_common(tokens, generator, sentence_end_id=sentence_end_id)
     inner = tokens[1:-1]  # (n,)
     is_end = inner == sentence_end_id  # (n,)
     run_ends = is_end & ~torch.cat([is_end[1:], torch.tensor([False])])  # the last full stop of each run
@@ -227,8 +231,10 @@ def sentence_permutation(tokens: Tensor, sentence_end_id: int, generator: torch.
     sentences = list(torch.tensor_split(inner, ends[:-1]))
     order = torch.randperm(len(sentences), generator=generator).tolist()
     return torch.cat([tokens[:1], *[sentences[i] for i in order], tokens[-1:]])
+# --8<-- [end:sentence_permutation]
 
 
+# --8<-- [start:document_rotation]
 def document_rotation(tokens: Tensor, generator: torch.Generator | None) -> Tensor:
     """Rotate the inner tokens so that a uniformly drawn one comes first; <s> and </s> stay at the ends.
 
@@ -239,12 +245,11 @@ def document_rotation(tokens: Tensor, generator: torch.Generator | None) -> Tens
     Returns:
         (T,) int64 rotated document; the unrotated one with probability 1 / (T - 2).
     """
-    _check_document(tokens)
-    _check_generator(generator)
+    _check_common(tokens, generator)
     n = tokens.numel() - 2
     if n == 0:
         return tokens.clone()
     start = int(torch.randint(n, (1,), generator=generator))  # index of the new first inner token
     inner = tokens[1:-1]
     return torch.cat([tokens[:1], inner[start:], inner[:start], tokens[-1:]])
-# --8<-- [end:sentence_permutation]
+# --8<-- [end:document_rotation]
