@@ -45,6 +45,8 @@ KEY_TERMS = {
     "bert": "next sentence prediction",
     "albert": "factorized embedding",
     "als": "implicit feedback",
+    "bart": "text infilling",
+    "bahdanau": "additive attention",
 }
 
 # Page weight: the gzip-compressed size of everything the first view of a review loads, search aside.
