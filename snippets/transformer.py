@@ -397,7 +397,7 @@ class TinyTransformer(nn.Module):
     """
 
     def __init__(
-        self, vocab_size: int, d_model: int = 32, num_heads: int = 4, d_ff: int = 64, num_layers: int = 2,
+        self, vocab_size: int, d_model: int = 32, num_heads: int = 2, d_ff: int = 64, num_layers: int = 2,
         dropout: float = 0.1, max_len: int = 64,
     ) -> None:
         super().__init__()
@@ -486,7 +486,7 @@ def reversal_batch(
 
 
 def train_reversal(
-    model: TinyTransformer, steps: int, batch_size: int = 64, length: int = 8, num_symbols: int = 10,
+    model: TinyTransformer, steps: int, batch_size: int = 32, length: int = 8, num_symbols: int = 10,
     warmup_steps: int = 100, generator: torch.Generator | None = None,
 ) -> list[float]:
     """Train on fresh reversal batches with Adam(0.9, 0.98, 1e-9), Eq. (3)'s schedule and epsilon_ls = 0.1 (§5.3-5.4).
