@@ -24,6 +24,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 __all__ = [
+    "DecoderLayer",
+    "EncoderLayer",
     "MultiHeadAttention",
     "TinyTransformer",
     "label_smoothed_cross_entropy",
@@ -57,7 +59,7 @@ def _check_float(name: str, x: object, shape: str, min_dim: int) -> None:
         raise ValueError(f"{name}: expected a float tensor of shape {shape}, got {_describe(x)}")
 
 
-# --8<-- [start:attention]
+# --8<-- [start:attention_weights]
 def _attention_weights(query: Tensor, key: Tensor, allowed: Tensor | None, bias: Tensor | None) -> Tensor:
     """softmax(Q K^T / sqrt(d_k) + bias) over the allowed keys: (..., T_q, d_k), (..., T_k, d_k) -> (..., T_q, T_k)."""
     d_k = query.shape[-1]
@@ -70,8 +72,10 @@ def _attention_weights(query: Tensor, key: Tensor, allowed: Tensor | None, bias:
     # A query with no allowed key has a row of -inf, whose softmax is NaN: give it zeros. (No NaN reaches the
     # gradient either: the backward of the masked_fill above zeroes the gradient at every masked score.)
     return weights.masked_fill(~allowed.any(dim=-1, keepdim=True), 0.0)  # (..., T_q, T_k)
+# --8<-- [end:attention_weights]
 
 
+# --8<-- [start:attention]
 def scaled_dot_product_attention(
     query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None = None
 ) -> tuple[Tensor, Tensor]:
@@ -135,7 +139,7 @@ def _canonical_mask(name: str, mask: object, shapes: dict[tuple[int, ...], tuple
     if not ok or tuple(mask.shape) not in shapes:  # type: ignore[union-attr]
         accepted = " or ".join(str(s) for s in shapes)
         raise ValueError(f"{name}: expected a bool or float tensor of shape {accepted}, got {_describe(mask)}")
-    mask = mask.view(shapes[tuple(mask.shape)])  # type: ignore[union-attr]
+    mask = mask.reshape(shapes[tuple(mask.shape)])  # type: ignore[union-attr]
     if mask.dtype == torch.bool:
         return ~mask, None
     return mask != float("-inf"), mask
@@ -150,7 +154,8 @@ class MultiHeadAttention(nn.Module):
     Args:
         d_model: model width; d_k = d_v = d_model / num_heads.
         num_heads: h.
-        dropout: dropout on the attention weights in training (as PyTorch's; the paper's model has none).
+        dropout: dropout on the attention weights in training, as PyTorch's (§5.4 of the paper describes only
+            residual dropout).
 
     Attributes:
         in_proj_weight: (3 d_model, d_model); rows [0, d) are W^Q, [d, 2d) W^K, [2d, 3d) W^V (as y = x W^T + b).
@@ -202,7 +207,9 @@ class MultiHeadAttention(nn.Module):
         heads = torch.matmul(weights, v)  # (B, h, T_q, d_v)
         concat = heads.transpose(1, 2).reshape(B, T_q, self.embed_dim)  # (B, T_q, h d_v): Concat(head_1..head_h)
         return self.out_proj(concat), weights.mean(dim=1)  # (B, T_q, d_model), (B, T_q, T_k)
+    # --8<-- [end:multi_head]
 
+    # --8<-- [start:projections]
     def _project(self, query: Tensor, key: Tensor, value: Tensor) -> tuple[Tensor, ...]:
         """Q W^Q, K W^K, V W^V split into heads, with as few matrix products as the inputs allow."""
         w, b, d = self.in_proj_weight, self.in_proj_bias, self.embed_dim
@@ -218,7 +225,7 @@ class MultiHeadAttention(nn.Module):
         """(B, T, n d_model) -> n tensors (B, h, T, d_k), each contiguous (one copy for all n)."""
         B, T, _ = x.shape
         return x.view(B, T, n, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4).contiguous().unbind(0)
-    # --8<-- [end:multi_head]
+    # --8<-- [end:projections]
 
     def _check_inputs(self, query: object, key: object, value: object) -> tuple[int, int, int]:
         d = self.embed_dim
@@ -348,9 +355,18 @@ def transformer_lr(step: int, d_model: int, warmup_steps: int = 4000) -> float:
 # --8<-- [end:schedule]
 
 
-# --8<-- [start:layers]
+# --8<-- [start:encoder_layer]
 class EncoderLayer(nn.Module):
-    """Self-attention and the feed-forward network, each as LayerNorm(x + Dropout(Sublayer(x))) (§3.1, §5.4)."""
+    """Self-attention and the feed-forward network, each as LayerNorm(x + Dropout(Sublayer(x))) (§3.1, §5.4).
+
+    Args:
+        d_model: width.
+        num_heads: h.
+        d_ff: inner width of the feed-forward network, Eq. (2).
+        dropout: P_drop, on each sub-layer's output before the residual sum (none on the attention weights).
+
+    Its ``forward(x, padding)`` maps (B, S, d_model) and a (B, S) bool padding mask (or None) to (B, S, d_model).
+    """
 
     def __init__(self, d_model: int, num_heads: int, d_ff: int, dropout: float) -> None:
         super().__init__()
@@ -362,10 +378,17 @@ class EncoderLayer(nn.Module):
     def forward(self, x: Tensor, padding: Tensor | None) -> Tensor:
         x = self.norm1(x + self.dropout(self.self_attn(x, x, x, key_padding_mask=padding)[0]))  # (B, S, D)
         return self.norm2(x + self.dropout(self.ffn(x)))  # (B, S, D)
+# --8<-- [end:encoder_layer]
 
 
+# --8<-- [start:decoder_layer]
 class DecoderLayer(EncoderLayer):
-    """Masked self-attention, encoder-decoder attention and the feed-forward network, each post-LN (§3.1)."""
+    """Masked self-attention, encoder-decoder attention and the feed-forward network, each post-LN (§3.1).
+
+    Takes the arguments of :class:`EncoderLayer`. Its ``forward(y, memory, padding, causal)`` maps the (B, T,
+    d_model) decoder states, the (B, S, d_model) encoder output, its (B, S) bool padding mask (or None) and the
+    (T, T) bool causal mask (True above the diagonal) to (B, T, d_model).
+    """
 
     def __init__(self, d_model: int, num_heads: int, d_ff: int, dropout: float) -> None:
         super().__init__(d_model, num_heads, d_ff, dropout)
@@ -376,7 +399,7 @@ class DecoderLayer(EncoderLayer):
         y = self.norm1(y + self.dropout(self.self_attn(y, y, y, attn_mask=causal)[0]))  # (B, T, D)
         y = self.norm2(y + self.dropout(self.cross_attn(y, memory, memory, key_padding_mask=padding)[0]))
         return self.norm3(y + self.dropout(self.ffn(y)))  # (B, T, D)
-# --8<-- [end:layers]
+# --8<-- [end:decoder_layer]
 
 
 class TinyTransformer(nn.Module):
@@ -401,8 +424,8 @@ class TinyTransformer(nn.Module):
         dropout: float = 0.1, max_len: int = 64,
     ) -> None:
         super().__init__()
-        for name, value in (("vocab_size", vocab_size), ("num_layers", num_layers), ("d_ff", d_ff),
-                            ("max_len", max_len)):
+        for name, value in (("vocab_size", vocab_size), ("d_model", d_model), ("num_layers", num_layers),
+                            ("d_ff", d_ff), ("max_len", max_len)):
             _check_positive_int(name, value)
         self.d_model, self.max_len = d_model, max_len
         self.embedding = nn.Embedding(vocab_size, d_model)
@@ -426,6 +449,9 @@ class TinyTransformer(nn.Module):
             src: (B, S) int64 source ids.
             tgt_in: (B, T) int64 decoder input: the target shifted right behind a start symbol.
             src_padding: (B, S) bool, True at source padding; None when there is none.
+
+        Returns:
+            (B, T, V) scores of the next target token at each position.
         """
         memory = self.embed(src)  # (B, S, D)
         for layer in self.encoder:
@@ -440,7 +466,7 @@ class TinyTransformer(nn.Module):
 
     @torch.no_grad()
     def greedy_decode(self, src: Tensor, bos_id: int, steps: int) -> Tensor:
-        """Decode ``steps`` tokens by taking the most likely one at each step.
+        """Decode ``steps`` tokens by taking the most likely one at each step (call ``model.eval()`` first).
 
         Args:
             src: (B, S) int64 source ids.
@@ -469,33 +495,50 @@ def _check_ids(name: str, ids: object, vocab_size: int, max_len: int) -> None:
                          f"[{int(ids.min())}, {int(ids.max())}]")  # type: ignore[union-attr]
 
 
-# --8<-- [start:training]
+# --8<-- [start:reversal_batch]
 def reversal_batch(
     batch_size: int, length: int, num_symbols: int, generator: torch.Generator | None = None
 ) -> tuple[Tensor, Tensor, Tensor]:
     """A batch of the reversal task: random symbols 1..num_symbols in, the same symbols backwards out.
 
+    Args:
+        batch_size: B.
+        length: L, the length of every sequence.
+        num_symbols: the symbols are 1..num_symbols; 0 is the decoder's start symbol.
+        generator: the random generator to draw from; the global one when None.
+
     Returns:
-        ``(src, tgt_in, tgt_out)``, each (B, length) int64: the source, the decoder input (0, the start symbol,
-        then the target shifted right) and the target.
+        ``(src, tgt_in, tgt_out)``, each (B, L) int64: the source, the decoder input (the start symbol 0, then the
+        target shifted right) and the target.
     """
+    for name, value in (("batch_size", batch_size), ("length", length), ("num_symbols", num_symbols)):
+        _check_positive_int(name, value)
     src = torch.randint(1, num_symbols + 1, (batch_size, length), generator=generator)  # (B, L)
     tgt_out = src.flip(1)  # (B, L)
     tgt_in = torch.cat([torch.zeros(batch_size, 1, dtype=torch.int64), tgt_out[:, :-1]], dim=1)  # (B, L)
     return src, tgt_in, tgt_out
+# --8<-- [end:reversal_batch]
 
 
+# --8<-- [start:training]
 def train_reversal(
     model: TinyTransformer, steps: int, batch_size: int = 32, length: int = 8, num_symbols: int = 10,
     warmup_steps: int = 100, generator: torch.Generator | None = None,
 ) -> list[float]:
-    """Train on fresh reversal batches with Adam(0.9, 0.98, 1e-9), Eq. (3)'s schedule and epsilon_ls = 0.1 (§5.3-5.4).
+    """Train on fresh reversal batches: Adam(0.9, 0.98, 1e-9), Eq. (3), epsilon_ls = 0.1 (§5.3, §5.4).
+
+    Args:
+        model: the model to train; it is left in eval mode.
+        steps: the number of updates.
+        batch_size: B; ``length``, ``num_symbols`` and ``generator`` too are passed to :func:`reversal_batch`.
+        warmup_steps: the warm-up of Eq. (3).
 
     Returns:
         The loss of every step.
     """
+    _check_positive_int("steps", steps)
     optimizer = torch.optim.Adam(model.parameters(), lr=1.0, betas=(0.9, 0.98), eps=1e-9)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
+    schedule = torch.optim.lr_scheduler.LambdaLR(  # LambdaLR counts from 0, Eq. (3) from 1
         optimizer, lambda step: transformer_lr(step + 1, model.d_model, warmup_steps)
     )
     model.train()

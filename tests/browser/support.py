@@ -42,6 +42,7 @@ KEY_TERMS = {
     "gpt1": "generative pre-training",
     "roberta": "dynamic masking",
     "musicvae": "hierarchical decoder",
+    "transformer": "scaled dot-product attention",
 }
 
 # Page weight: the gzip-compressed size of everything the first view of a review loads, search aside.

@@ -355,6 +355,8 @@ def test_label_smoothing_test_vectors() -> None:
                                                                                                       abs=2e-8)
     soft = torch.tensor([[0.9, 0.1 / 3, 0.1 / 3, 0.1 / 3]], dtype=torch.float64)
     assert (-(soft * logits.log_softmax(-1)).sum()).item() == pytest.approx(0.64018971, abs=2e-8)
+    normalizer = -(soft * soft.log()).sum().item()  # the entropy tensor2tensor subtracts from its reported loss
+    assert normalizer == pytest.approx(0.43494420, abs=1e-8)
 
 
 @settings(max_examples=60, deadline=None)
@@ -511,8 +513,8 @@ def test_the_tiny_model_learns_to_reverse() -> None:
     losses = train_reversal(model, steps=300, generator=torch.Generator().manual_seed(0))
     src, _, tgt = reversal_batch(256, 8, 10, torch.Generator().manual_seed(1))
     out = model.greedy_decode(src, bos_id=0, steps=8)
-    assert (out == tgt).float().mean().item() > 0.95  # token accuracy (measured: 0.99)
-    assert (out == tgt).all(1).float().mean().item() > 0.8  # whole sequences (measured: 0.93)
+    assert (out == tgt).float().mean().item() > 0.95  # token accuracy (measured: 0.998)
+    assert (out == tgt).all(1).float().mean().item() > 0.8  # whole sequences (measured: 0.98)
     assert sum(losses[-20:]) / 20 < 0.4 * sum(losses[:20]) / 20
 
 
