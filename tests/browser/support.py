@@ -47,6 +47,7 @@ KEY_TERMS = {
     "als": "implicit feedback",
     "bart": "text infilling",
     "bahdanau": "additive attention",
+    "transformer": "scaled dot-product attention",
 }
 
 # Page weight: the gzip-compressed size of everything the first view of a review loads, search aside.
