@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import os
+
+# Tiny tensors: one BLAS/OpenMP thread is faster and keeps the reference libraries quiet (implicit warns when
+# OpenBLAS runs its own thread pool). Set before numpy or torch load their BLAS, as `make test` also does.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
 
 from tests.helpers import ROOT, Build, build_site
 
