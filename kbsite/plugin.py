@@ -6,7 +6,8 @@ It only connects MkDocs events to the functions that do the work:
   review file needs no edit of ``mkdocs.yml``;
 * ``on_files``: publishes ``bibliography.bib`` for download;
 * ``on_page_markdown``: renders citations (:mod:`kbsite.citations`), fills the generated lists
-  (``<!-- kb:bibliography -->``, ``<!-- kb:reviews -->``) and adds the paper card under a review's title.
+  (``<!-- kb:bibliography -->``, ``<!-- kb:reviews -->``) and adds the paper card under a review's title;
+* ``on_page_content``: typesets the page's math with the vendored KaTeX at build time (:mod:`kbsite.math`).
 
 Problems are logged as warnings naming the file and line, so ``mkdocs build --strict`` fails on them.
 """
@@ -23,6 +24,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
+from kbsite import math as kb_math
 from kbsite import pages
 from kbsite.bibliography import Bibliography, BibliographyError
 from kbsite.citations import render_citations
@@ -93,3 +95,14 @@ class CitationsPlugin(BasePlugin[CitationsConfig]):
         if pages.REVIEWS_MARKER in markdown:
             markdown = markdown.replace(pages.REVIEWS_MARKER, pages.reviews_table(self.reviews, self.bib))
         return markdown
+
+    def on_page_content(self, html: str, page: Any, config: Any, files: Any) -> str:
+        if not kb_math.has_math(html):
+            return html
+        src = Path(page.file.abs_src_path) if page.file.abs_src_path else None
+        where = str(src.relative_to(self.root)) if src and src.is_relative_to(self.root) else page.file.src_uri
+        source = src.read_text(encoding="utf-8") if src and src.is_file() else None
+        html, errors = kb_math.render_math(html, where, source, Path(config.docs_dir) / kb_math.KATEX_JS)
+        for error in errors:
+            log.warning(error)
+        return html
