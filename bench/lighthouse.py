@@ -38,14 +38,14 @@ import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import unquote, urlsplit
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
-from kbsite.reviews import load_reviews  # noqa: E402
-from tests.helpers import build_site  # noqa: E402
+from kbsite.reviews import load_reviews
+from tests.helpers import build_site
 
 LIGHTHOUSE = "12.8.2"
 NODE_DIR = ROOT / "build" / "node"
@@ -67,7 +67,7 @@ class StaticHandler(BaseHTTPRequestHandler):
 
     directory: Path
     protocol_version = "HTTP/1.1"  # keep-alive, as every static host does
-    _gzipped: dict[Path, bytes] = {}
+    _gzipped: ClassVar[dict[Path, bytes]] = {}
     _lock = threading.Lock()
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -118,10 +118,10 @@ class StaticHandler(BaseHTTPRequestHandler):
         if not head_only:
             self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         self._send(head_only=False)
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._send(head_only=True)
 
 
@@ -193,7 +193,7 @@ def run_lighthouse(binary: Path, url: str, page: str, runs: int) -> Result:
                "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
                f"--only-categories={','.join(CATEGORIES)}"]
         proc = subprocess.run(cmd, env={**os.environ, "CHROME_PATH": CHROME}, capture_output=True, text=True,
-                              timeout=300)
+                              timeout=300, check=False)
         if proc.returncode != 0 or not out.is_file():
             raise RuntimeError(f"lighthouse failed on {url}:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
         lhr = json.loads(out.read_text(encoding="utf-8"))
@@ -232,7 +232,7 @@ def _versions(results: list[Result]) -> dict[str, str]:
     lhr = results[0].lhr
     agent = lhr.get("environment", {}).get("hostUserAgent", "")
     chrome = re.search(r"(?:Headless)?Chrome/([0-9.]+)", agent)
-    node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=False).stdout.strip()
     katex = re.search(r'version:"([0-9.]+)"', (ROOT / "docs/assets/katex/katex.min.js").read_text(encoding="utf-8"))
     return {
         "lighthouse": lhr.get("lighthouseVersion", LIGHTHOUSE),
@@ -247,14 +247,17 @@ def table(results: list[Result], runs: int, date: str) -> str:
     """The Markdown block written between the markers."""
     v = _versions(results)
     titles = {r.slug: r.title for r in load_reviews(ROOT / "docs")}
-    lines = [
-        START,
+    median_note = f"The run with the median performance score of {runs} runs per page. " if runs > 1 else ""
+    intro = (
         f"Measured on {date} with Lighthouse {v['lighthouse']} (mobile preset: simulated slow 4G and 4x CPU "
         f"slowdown) in Chromium {v['chromium']} (headless), Node.js {v['node']}, KaTeX {v['katex']} (math typeset "
-        f"at build time); the strict build served with gzip on 127.0.0.1 by `bench/lighthouse.py`. "
-        f"{'The run with the median performance score of ' + str(runs) + ' runs per page. ' if runs > 1 else ''}"
+        f"at build time); the strict build served with gzip on 127.0.0.1 by `bench/lighthouse.py`. {median_note}"
         f"Lighthouse's CPU benchmark index of this machine: {v['benchmark_index']}. Page weight: bytes transferred "
-        "on first view, the search index and its worker aside (in brackets: everything).",
+        "on first view, the search index and its worker aside (in brackets: everything)."
+    )
+    lines = [
+        START,
+        intro,
         "",
         "| page | performance | accessibility | best practices | SEO | TBT | CLS | LCP | page weight |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -322,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.shutdown()
         server.server_close()
-    date = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    date = datetime.datetime.now(datetime.UTC).date().isoformat()
     block = table(results, args.runs, date)
     summary = [{k: v for k, v in r.__dict__.items() if k != "lhr"} for r in results]
     (OUT / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

@@ -6,7 +6,9 @@ each of them with the output of ``katex.renderToString`` (HTML plus KaTeX's hidd
 run on the site's own vendored ``docs/assets/katex/katex.min.js``; the browser then needs only KaTeX's CSS and fonts.
 A formula KaTeX rejects (a parse error, or a strict-mode complaint about LaTeX-incompatible input) comes back as a
 :class:`MathError` naming the Markdown file, the formula's line in it and KaTeX's message; its element is left as it
-was.
+was. The plugin calls it on the finished page (``on_post_page``), after the search plugin has indexed the page's
+content: the search index keeps each formula once, as its TeX source, instead of KaTeX's glyphs, its MathML and
+its TeX annotation run together.
 
 The engine is QuickJS, through the ``quickjs-ng`` package (an embedded JavaScript engine; ``import quickjs``), chosen
 by measurement on the 306 formulas of the six reviews (``bench/math_build.py`` repeats the comparison for the
@@ -173,7 +175,7 @@ def render_math(
     """Typeset every arithmatex formula of a page's HTML with KaTeX.
 
     Args:
-        html: the page's content HTML as Markdown renders it (MkDocs' ``on_page_content``).
+        html: the page's HTML (MkDocs' ``on_post_page``; any HTML that holds arithmatex's elements).
         where: the page's Markdown file, as error messages should name it.
         source: the text of that file (front matter included), to find the line of a formula that fails.
         katex_js: the ``katex.min.js`` to run; the vendored one by default.

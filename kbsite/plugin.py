@@ -7,7 +7,7 @@ It only connects MkDocs events to the functions that do the work:
 * ``on_files``: publishes ``bibliography.bib`` for download;
 * ``on_page_markdown``: renders citations (:mod:`kbsite.citations`), fills the generated lists
   (``<!-- kb:bibliography -->``, ``<!-- kb:reviews -->``) and adds the paper card under a review's title;
-* ``on_page_content``: typesets the page's math with the vendored KaTeX at build time (:mod:`kbsite.math`).
+* ``on_post_page``: typesets the page's math with the vendored KaTeX at build time (:mod:`kbsite.math`).
 
 Problems are logged as warnings naming the file and line, so ``mkdocs build --strict`` fails on them.
 """
@@ -96,7 +96,8 @@ class CitationsPlugin(BasePlugin[CitationsConfig]):
             markdown = markdown.replace(pages.REVIEWS_MARKER, pages.reviews_table(self.reviews, self.bib))
         return markdown
 
-    def on_page_content(self, html: str, page: Any, config: Any, files: Any) -> str:
+    def on_post_page(self, html: str, page: Any, config: Any) -> str:
+        # After the search plugin has indexed the page (on_page_context): search keeps the TeX, not KaTeX's output.
         if not kb_math.has_math(html):
             return html
         src = Path(page.file.abs_src_path) if page.file.abs_src_path else None

@@ -11,8 +11,6 @@ import pytest
 from playwright.sync_api import Page, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.helpers import html_pages
-
 from tests.browser.accessibility import axe_problems
 from tests.browser.support import (
     CITATIONS_JS,
@@ -22,14 +20,15 @@ from tests.browser.support import (
     WEIGHT_BUDGET_BYTES,
     WEIGHT_EXCLUDED,
     NetLog,
-    katex_scripts,
     Report,
     Served,
+    katex_scripts,
     load_problems,
     relative_href,
     review_slugs,
     wait_until_quiet,
 )
+from tests.helpers import html_pages
 
 SLUGS = review_slugs()
 

@@ -134,7 +134,7 @@ def _review_formulas() -> list[tuple[str, bool]]:
     formulas = []
     for md in sorted((ROOT / "docs" / "reviews").glob("*.md")):
         text = md.read_text(encoding="utf-8")
-        formulas += [(m.group(1).strip(), True) for m in re.finditer(r"^\$\$\n(.*?)\n\$\$$", text, re.M | re.S)]
+        formulas += [(m.group(1).strip(), True) for m in re.finditer(r"^\$\$\n(.*?)\n\$\$$", text, re.MULTILINE | re.DOTALL)]
         formulas += [(m.group(1), False) for m in re.finditer(r"(?<![\\$])\$([^$\n]+?)\$(?!\$)", text)]
     return sorted(set(formulas))
 
