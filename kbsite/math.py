@@ -14,17 +14,19 @@ The engine is QuickJS, through the ``quickjs-ng`` package (an embedded JavaScrip
 by measurement on the 306 formulas of the six reviews (``bench/math_build.py`` repeats the comparison for the
 candidates installed):
 
-=============  ================  ===================  ======================  =========================
-engine         installed size    start (load KaTeX)   per formula, 1st pass   output = Node's KaTeX
-=============  ================  ===================  ======================  =========================
-quickjs-ng     7.7 MB            20 ms                0.6 ms                  306 / 306
-quickjs        6.4 MB            20 ms                0.6 ms                  306 / 306
-mini-racer     82 MB (V8)        50-100 ms            0.7-0.8 ms (0.4 warm)   306 / 306
-dukpy          17 MB             25 ms                1.5-2.2 ms              306 / 306
-=============  ================  ===================  ======================  =========================
+=============  ==============  =====================  =======================  ======================
+engine         installed size  start (load KaTeX)     per formula, 1st pass    output = Node's KaTeX
+=============  ==============  =====================  =======================  ======================
+quickjs-ng     8.1 MB          20-28 ms               0.70 ms                  306 / 306
+quickjs        6.4 MB          20 ms                  about 0.6 ms             306 / 306
+mini-racer     85 MB (V8)      95 ms                  0.58-0.74 ms             306 / 306
+dukpy          17 MB           26-38 ms               1.6 ms                   306 / 306
+=============  ==============  =====================  =======================  ======================
 
-All four give KaTeX's own output byte for byte. A build renders each formula once, so the first pass counts: the
-QuickJS packages are as fast as V8 there, at a tenth of its size. ``quickjs`` (the original binding) is archived and
+(CPU time of the process on this project's two-core machine; ``quickjs``, which shares ``import quickjs`` with
+``quickjs-ng``, was timed by wall clock before it was replaced.) All four give KaTeX's own output byte for byte. A
+build renders each formula once, so the first pass counts: the QuickJS packages are about as fast as V8 there (V8
+pulls ahead only when warm, 0.46-0.65 ms), at a tenth of its size. ``quickjs`` (the original binding) is archived and
 has no wheels for Python 3.13 and later; ``quickjs-ng`` is maintained and ships abi3 wheels for every CPython from
 3.10 on Linux, macOS and Windows, so a contributor needs nothing but ``pip``. Node would also do (a separate
 process, 50 ms to start) but is not on every contributor's machine. One quirk of ``quickjs-ng`` 0.17: a string
@@ -142,6 +144,53 @@ def engine(katex_js: Path | None = None) -> Katex:
     return cached[key]
 
 
+# Which of KaTeX's fonts a glyph of its HTML is set in: the first class of the glyph's span found here, else
+# KaTeX_Main for the plain atoms. Used only to choose the fonts to preload, so a miss costs time, never rendering.
+_FONT_OF_CLASS = {
+    "mathnormal": "Math-Italic", "mathit": "Main-Italic", "mathbf": "Main-Bold", "textbf": "Main-Bold",
+    "boldsymbol": "Math-BoldItalic", "mathbb": "AMS-Regular", "amsrm": "AMS-Regular", "textbb": "AMS-Regular",
+    "mathcal": "Caligraphic-Regular", "mathfrak": "Fraktur-Regular", "textfrak": "Fraktur-Regular",
+    "mathboldfrak": "Fraktur-Bold", "mathtt": "Typewriter-Regular", "texttt": "Typewriter-Regular",
+    "mathscr": "Script-Regular", "mathsf": "SansSerif-Regular", "textsf": "SansSerif-Regular",
+    "mathboldsf": "SansSerif-Bold", "mathitsf": "SansSerif-Italic", "size1": "Size1-Regular",
+    "size2": "Size2-Regular", "size3": "Size3-Regular", "size4": "Size4-Regular", "small-op": "Size1-Regular",
+    "large-op": "Size2-Regular", "mathrm": "Main-Regular", "textrm": "Main-Regular",
+}
+_PLAIN_ATOMS = {"mord", "mrel", "mbin", "mopen", "mclose", "mpunct", "mop", "minner"}
+_GLYPH = re.compile(r'<span class="([^"]+)"(?: style="[^"]*")?>([^<]+)</span>')
+PRELOAD_FORMULAS = 6  # the fonts of a page's first few formulas are preloaded: those a reader sees first
+
+
+def fonts_used(rendered: str) -> list[str]:
+    """The parts of KaTeX's split fonts (``scripts/katex_fonts.py``) that KaTeX's HTML ``rendered`` needs, as file
+    names such as ``Main-Regular.ascii.woff2``, in order of first use."""
+    visual = rendered.split('<span class="katex-html"', 1)[-1]  # the glyphs, not the MathML
+    found: dict[str, None] = {}
+    for classes, text in _GLYPH.findall(visual):
+        names = classes.split()
+        family = next((_FONT_OF_CLASS[c] for c in names if c in _FONT_OF_CLASS), None)
+        if family is None and _PLAIN_ATOMS.intersection(names):
+            family = "Main-Regular"
+        if family is None:
+            continue
+        for char in html_lib.unescape(text):
+            if (char.isspace() and char != "\xa0") or char == "\u200b":
+                continue
+            part = "ascii" if ord(char) <= 0x7F or char == "\xa0" else "more"
+            found[f"{family}.{part}.woff2"] = None
+    return list(found)
+
+
+def _with_preloads(page: str, fonts: list[str]) -> str:
+    """``page`` with a preload link for each font, next to the link to KaTeX's stylesheet (same folder)."""
+    link = re.search(r'<link rel="stylesheet" href="([^"]*?)katex\.css"', page)
+    if link is None or not fonts:
+        return page
+    tags = "".join(f'<link rel="preload" href="{link.group(1)}split/{font}" as="font" type="font/woff2" crossorigin>'
+                   for font in fonts)
+    return page[: link.start()] + tags + page[link.start() :]
+
+
 def has_math(html: str) -> bool:
     """Whether a page's HTML holds any arithmatex element (the cheap test before starting the engine)."""
     return 'class="arithmatex' in html
@@ -204,6 +253,11 @@ def render_math(
         if rendered is None:
             errors.append(MathError(where, _line_of(tex, nth, source), tex, message or "unknown error"))
             return match.group(0)
+        if len(first) < PRELOAD_FORMULAS:
+            first.append(rendered)
         return f"<{tag}{match.group('attrs')}>{rendered}</{tag}>"
 
-    return _MATH.sub(replace, html), errors
+    first: list[str] = []
+    html = _MATH.sub(replace, html)
+    preload = list(dict.fromkeys(font for rendered in first for font in fonts_used(rendered)))
+    return _with_preloads(html, preload), errors
