@@ -252,7 +252,9 @@ def table(results: list[Result], runs: int, date: str) -> str:
         f"Measured on {date} with Lighthouse {v['lighthouse']} (mobile preset: simulated slow 4G and 4x CPU "
         f"slowdown) in Chromium {v['chromium']} (headless), Node.js {v['node']}, KaTeX {v['katex']} (math typeset "
         f"at build time); the strict build served with gzip on 127.0.0.1 by `bench/lighthouse.py`. {median_note}"
-        f"Lighthouse's CPU benchmark index of this machine: {v['benchmark_index']}. Page weight: bytes transferred "
+        f"Lighthouse's CPU benchmark index of this machine: {v['benchmark_index']}, load average "
+        f"{os.getloadavg()[2]:.1f} over 15 minutes at the end (Lighthouse's simulated CPU slowdown multiplies any "
+        "time the page waited for a core). Page weight: bytes transferred "
         "on first view, the search index and its worker aside (in brackets: everything)."
     )
     lines = [

@@ -183,3 +183,28 @@ def test_strict_build_fails_on_bad_math_naming_file_line_and_message(tmp_path: P
     assert re.search(r"WARNING .*docs/index\.md:5: KaTeX cannot render the formula '\\\\frac\{1\}\{': "
                      r"KaTeX parse error: Unexpected end of input", build.output), build.output
     assert build.output.count("KaTeX cannot render") == 1
+
+
+def test_fonts_used_names_the_split_font_parts_of_the_glyphs() -> None:
+    engine = kb_math.engine(KATEX_JS)
+    fonts = kb_math.fonts_used(engine.render(r"\mathbf x \in \mathbb R^{n}", False)[0])
+    assert set(fonts) == {"Main-Bold.ascii.woff2", "Main-Regular.more.woff2", "AMS-Regular.ascii.woff2",
+                          "Math-Italic.ascii.woff2"}
+    assert kb_math.fonts_used(engine.render(r"\alpha", False)[0]) == ["Math-Italic.more.woff2"]
+    split = ROOT / "docs" / "assets" / "katex" / "split"
+    display = engine.render(r"\sum_{i=1}^{n} \Big( \mathcal L_i \Big)", True)[0]
+    assert {"Size2-Regular.more.woff2", "Caligraphic-Regular.ascii.woff2"} <= set(kb_math.fonts_used(display))
+    assert all((split / font).is_file() for font in kb_math.fonts_used(display))
+
+
+def test_fonts_of_the_first_formulas_are_preloaded_next_to_katex_css() -> None:
+    head = '<head><link rel="stylesheet" href="../../assets/katex/katex.css"></head>'
+    formulas = ["x"] * kb_math.PRELOAD_FORMULAS + [r"\mathbb R"]  # the last one is too far down the page
+    body = "<p>" + " ".join(inline(t) for t in formulas) + "</p>"
+    out, errors = render_math(head + body, "docs/p.md")
+    assert errors == []
+    preloads = re.findall(r'<link rel="preload" href="([^"]+)" as="font" type="font/woff2" crossorigin>', out)
+    assert preloads == ["../../assets/katex/split/Math-Italic.ascii.woff2"]
+    assert out.index("rel=\"preload\"") < out.index("katex.css")
+    # Without KaTeX's stylesheet on the page there is nothing to preload for.
+    assert "preload" not in render_math(body, "docs/p.md")[0]

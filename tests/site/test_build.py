@@ -86,6 +86,8 @@ def test_math_is_typeset_by_the_build_and_styled_by_the_site(built_site: Build) 
     assert review.count('class="arithmatex"') > 10
     assert review.count('class="arithmatex"><span class="katex') == review.count('class="arithmatex"')
     assert "\\(" not in review and "\\[" not in review
+    preloads = re.findall(r'<link rel="preload" href="\.\./\.\./([^"]+\.woff2)" as="font"', review)
+    assert preloads and all((site / font).is_file() for font in preloads), preloads
     fonts_css = (site / "assets" / "katex" / "katex.css").read_text(encoding="utf-8")
     fonts = re.findall(r"url\(([^)]+\.woff2)\)", fonts_css)
     assert len(fonts) > 20
