@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from tests.helpers import Build, SharedBuild, SiteServer
+from tests.helpers import Build, SharedBuild, SiteServer, in_shard, parse_shard
 
 # Hypothesis draws the same examples on every run and in every worker (no example database either), so a parallel
 # or sharded run cannot fail on one machine and pass on another. HYPOTHESIS_PROFILE=random explores afresh.
@@ -63,22 +63,14 @@ def pytest_configure_node(node: Any) -> None:
     node.workerinput["kb_url"] = session["url"]
 
 
-def _shard(spec: str) -> tuple[int, int]:
-    try:
-        k, n = (int(part) for part in spec.split("/"))
-    except ValueError:
-        k = n = 0
-    if not 1 <= k <= n:
-        raise pytest.UsageError(f"--shard (or KB_SHARD) must be K/N with 1 <= K <= N, got {spec!r}")
-    return k, n
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if config.getoption("shard"):
-        k, n = _shard(config.getoption("shard"))
-        keep = [item for i, item in enumerate(items) if i % n == k - 1]
-        config.hook.pytest_deselected(items=[item for i, item in enumerate(items) if i % n != k - 1])
-        items[:] = keep
+        try:
+            k, n = parse_shard(config.getoption("shard"))
+        except ValueError as exc:
+            raise pytest.UsageError(f"--shard (or KB_SHARD): {exc}") from exc
+        config.hook.pytest_deselected(items=[item for i, item in enumerate(items) if not in_shard(i, k, n)])
+        items[:] = [item for i, item in enumerate(items) if in_shard(i, k, n)]
     # Tests that need the built site last (a stable sort keeps the order within each group): the others run while
     # the site builds in the background.
     items.sort(key=lambda item: bool(SITE_FIXTURES & set(getattr(item, "fixturenames", ()))))

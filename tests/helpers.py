@@ -58,6 +58,24 @@ def copy_project(dest: Path) -> Path:
     return dest
 
 
+def parse_shard(spec: str) -> tuple[int, int]:
+    """``"K/N"`` -> ``(K, N)`` with 1 <= K <= N; ``ValueError`` otherwise."""
+    k, _, n = spec.partition("/")
+    try:
+        shard = int(k), int(n)
+    except ValueError:
+        shard = (0, 0)
+    if not 1 <= shard[0] <= shard[1]:
+        raise ValueError(f"a shard is K/N with 1 <= K <= N, got {spec!r}")
+    return shard
+
+
+def in_shard(index: int, k: int, n: int) -> bool:
+    """Whether the test at ``index`` of the collection belongs to shard ``k`` of ``n``: tests are dealt out in turn,
+    so every shard gets an even share of each kind of test (the browser tests are collected together)."""
+    return index % n == k - 1
+
+
 def html_pages(site: Path) -> list[Path]:
     return sorted(p for p in site.rglob("*.html") if "assets" not in p.parts)
 

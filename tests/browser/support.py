@@ -60,17 +60,22 @@ def review_slugs() -> list[str]:
     return [r.slug for r in reviews()]
 
 
-def sampled_reviews() -> list[Review]:
-    """The fixed subset of reviews the expensive interactions (instant navigation, search) run on, in slug order:
-    the first two and the last two by slug, and the first review (by slug) of each topic. It grows with the number
-    of topics, not of reviews; every review still gets its own full page check (test_browser_reviews.py)."""
-    everything = reviews()
+def sample_of(everything: list[Review]) -> list[Review]:
+    """The fixed subset of ``everything`` (sorted by slug) that the expensive interactions run on, in slug order:
+    the first two and the last two by slug, and the first review (by slug) of each topic. Its size depends on the
+    number of topics, not of reviews."""
     chosen = {r.slug for r in everything[:2] + everything[-2:]}
     first_of_topic: dict[str, str] = {}
     for review in everything:
         first_of_topic.setdefault(review.topic, review.slug)
     chosen |= set(first_of_topic.values())
     return [r for r in everything if r.slug in chosen]
+
+
+def sampled_reviews() -> list[Review]:
+    """The reviews that instant navigation, search and the dark-scheme pass visit (:func:`sample_of`); every review
+    still gets its own page check, light scheme, in test_browser_reviews.py."""
+    return sample_of(reviews())
 
 
 @functools.cache
