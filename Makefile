@@ -12,7 +12,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # The tests use tiny tensors: one thread is faster than two and keeps timings steady on shared machines.
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: help venv serve build test test-review check new-review figures bench lock clean
+.PHONY: help venv serve serve-full build test test-review check new-review figures bench lock clean
 
 help: ## List every target with what it does
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -26,7 +26,10 @@ $(STAMP): $(REQS)
 
 venv: $(STAMP) ## Create .venv from the pinned dependencies (done by every target that needs it)
 
-serve: $(STAMP) ## Build and serve the site on http://127.0.0.1:8000 with live reload
+serve: $(STAMP) ## Serve the site on http://127.0.0.1:8000; a saved page is rebuilt alone (dirty reload)
+	$(VENV)/bin/mkdocs serve --dirty --dev-addr 127.0.0.1:8000
+
+serve-full: $(STAMP) ## Serve the site, rebuilding every page after each change (navigation always exact)
 	$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8000
 
 build: $(STAMP) ## Build the static site into site/ (strict: any warning fails)

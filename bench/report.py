@@ -1,7 +1,7 @@
 """Turn bench/results.json into docs/benchmarks.md and the SVG plots in docs/assets/benchmarks/.
 
-``targets`` decides PASS or MISS for every target of issue 8; ``write`` renders the page. The page holds no
-fenced code (the docs' code blocks are executed by the tests) and its plots are reproducible SVG files
+``targets`` decides PASS or MISS for every performance target the page lists; ``write`` renders the page. The
+page holds no fenced code (the docs' code blocks are executed by the tests) and its plots are reproducible SVG files
 (matplotlib's Agg backend, a fixed ``svg.hashsalt`` and no date in the metadata).
 """
 

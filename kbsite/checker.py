@@ -79,8 +79,8 @@ FIELDS: dict[str, tuple[Callable[[object], bool], str]] = {
 
 
 def _words(text: str) -> str:
-    """Lower-cased text with hyphens and runs of white space as one space, as the site search splits words."""
-    return " " + re.sub(r"[\s\-]+", " ", text.casefold()) + " "
+    """Lower-cased words separated by one space: punctuation, hyphens and markup do not split a phrase for search."""
+    return " " + re.sub(r"[\W_]+", " ", text.casefold()) + " "
 
 
 class Project:
@@ -265,7 +265,7 @@ def check_sections(project: Project) -> Iterator[Problem]:
 _LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 # Pages the kb plugin generates: links to them are valid though no file in docs/ holds them.
 def _generated(project: Project) -> set[str]:
-    return {"bibliography.bib"} | {f"api/{r.slug}.md" for r in project.reviews}
+    return {"bibliography.bib"} | {f"api/{r.module}.md" for r in project.reviews}
 
 
 def check_links(project: Project) -> Iterator[Problem]:

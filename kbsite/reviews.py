@@ -127,6 +127,13 @@ class Review:
         return [str(t) for t in self.meta.get("key_terms") or []]
 
     @property
+    def module(self) -> str:
+        """The snippet module's name in the ``snippets`` package (front matter ``snippet``; the slug by default)."""
+        snippet = self.meta.get("snippet")
+        name = snippet.removeprefix("snippets.") if isinstance(snippet, str) and snippet.strip() else self.slug
+        return name if re.fullmatch(r"[a-z_][a-z0-9_]*", name) else self.slug
+
+    @property
     def related(self) -> list[dict[str, str]]:
         """The ``related`` entries that are well formed ({slug, relation}); the checker reports the others."""
         items = self.meta.get("related") or []

@@ -38,6 +38,7 @@ __all__ = [
 
 
 def _describe(x: object) -> str:
+    """How an argument looks in an error message: a tensor's shape and dtype, or the type of anything else."""
     return f"{tuple(x.shape)}, dtype {x.dtype}" if isinstance(x, Tensor) else type(x).__name__
 
 

@@ -25,9 +25,9 @@ from torch import Tensor, nn
 __all__ = ["BiLM", "BiLMOutput", "ScalarMix", "scalar_mix_regularizer"]
 
 
-def _shape(x: object) -> str:
-    """How a bad argument looks in an error message: its shape, or its type when it is not a tensor."""
-    return str(tuple(x.shape)) if isinstance(x, Tensor) else type(x).__name__
+def _describe(x: object) -> str:
+    """How an argument looks in an error message: a tensor's shape and dtype, or the type of anything else."""
+    return f"{tuple(x.shape)}, dtype {x.dtype}" if isinstance(x, Tensor) else type(x).__name__
 
 
 def _norm_eps(dtype: torch.dtype) -> float:
@@ -103,10 +103,10 @@ class ScalarMix(nn.Module):
             raise ValueError(f"tensors: expected a list of {self.mixture_size} tensors (mixture_size), got {count}")
         first = tensors[0]
         if not isinstance(first, Tensor) or first.dim() < 2 or not first.is_floating_point():
-            raise ValueError(f"tensors[0]: expected a float tensor of shape (B, T, D), got {_shape(first)}")
+            raise ValueError(f"tensors[0]: expected a float tensor of shape (B, T, D), got {_describe(first)}")
         for i, t in enumerate(tensors[1:], start=1):
             if not isinstance(t, Tensor) or t.shape != first.shape:
-                raise ValueError(f"tensors[{i}]: expected shape {tuple(first.shape)} like tensors[0], got {_shape(t)}")
+                raise ValueError(f"tensors[{i}]: expected shape {tuple(first.shape)} like tensors[0], got {_describe(t)}")
         if mask is None:
             if self.do_layer_norm:
                 raise ValueError(
@@ -114,7 +114,7 @@ class ScalarMix(nn.Module):
                 )
             return
         if not isinstance(mask, Tensor) or mask.shape != first.shape[:-1]:
-            raise ValueError(f"mask: expected shape {tuple(first.shape[:-1])} (B, T), got {_shape(mask)}")
+            raise ValueError(f"mask: expected shape {tuple(first.shape[:-1])} (B, T), got {_describe(mask)}")
         if self.do_layer_norm and not mask.any():
             raise ValueError("mask: every position is masked; the layer statistics need at least one real token")
 
@@ -232,7 +232,7 @@ class BiLM(nn.Module):
 
     def _check(self, token_ids: Tensor, mask: Tensor | None) -> Tensor:
         if not isinstance(token_ids, Tensor) or token_ids.dim() != 2 or token_ids.dtype != torch.int64:
-            given = _shape(token_ids) + (f", dtype {token_ids.dtype}" if isinstance(token_ids, Tensor) else "")
+            given = _describe(token_ids)
             raise ValueError(f"token_ids: expected an int64 tensor of shape (B, T), got {given}")
         if token_ids.min() < 0 or token_ids.max() >= self.vocab_size:
             raise ValueError(
@@ -242,7 +242,7 @@ class BiLM(nn.Module):
         if mask is None:
             mask = torch.ones_like(token_ids, dtype=torch.bool)
         if not isinstance(mask, Tensor) or mask.shape != token_ids.shape:
-            raise ValueError(f"mask: expected shape {tuple(token_ids.shape)} (B, T), got {_shape(mask)}")
+            raise ValueError(f"mask: expected shape {tuple(token_ids.shape)} (B, T), got {_describe(mask)}")
         mask = mask.bool()
         if (mask[:, 1:] & ~mask[:, :-1]).any():
             raise ValueError("mask: expected left-aligned sequences (ones, then zeros) in every row")

@@ -20,19 +20,20 @@ from torch import Tensor, nn
 __all__ = ["FactorizationMachine", "fm_interaction", "fm_interaction_naive"]
 
 
+def _describe(x: object) -> str:
+    """How an argument looks in an error message: a tensor's shape and dtype, or the type of anything else."""
+    return f"{tuple(x.shape)}, dtype {x.dtype}" if isinstance(x, Tensor) else type(x).__name__
+
+
 def _check_inputs(embeddings: Tensor, values: Tensor | None) -> None:
     """Validate the shared arguments of the two interaction functions."""
     if not isinstance(embeddings, Tensor) or embeddings.dim() != 3 or not embeddings.is_floating_point():
-        given = tuple(embeddings.shape) if isinstance(embeddings, Tensor) else type(embeddings).__name__
-        dtype = f", dtype {embeddings.dtype}" if isinstance(embeddings, Tensor) else ""
-        raise ValueError(f"embeddings: expected a float tensor of shape (B, F, k), got {given}{dtype}")
+        raise ValueError(f"embeddings: expected a float tensor of shape (B, F, k), got {_describe(embeddings)}")
     if values is None:
         return
     B, F, _ = embeddings.shape
     if not isinstance(values, Tensor) or tuple(values.shape) != (B, F) or not values.is_floating_point():
-        given = tuple(values.shape) if isinstance(values, Tensor) else type(values).__name__
-        dtype = f", dtype {values.dtype}" if isinstance(values, Tensor) else ""
-        raise ValueError(f"values: expected a float tensor of shape (B, F) = ({B}, {F}), got {given}{dtype}")
+        raise ValueError(f"values: expected a float tensor of shape (B, F) = ({B}, {F}), got {_describe(values)}")
 
 
 # --8<-- [start:fm_interaction]
@@ -119,8 +120,7 @@ class FactorizationMachine(nn.Module):
     def _check_x(self, x: Tensor) -> None:
         F = len(self.field_dims)
         if not isinstance(x, Tensor) or x.dim() != 2 or x.shape[1] != F or x.dtype != torch.int64:
-            given = f"{tuple(x.shape)}, dtype {x.dtype}" if isinstance(x, Tensor) else type(x).__name__
-            raise ValueError(f"x: expected an int64 tensor of shape (B, F) with F = {F}, got {given}")
+            raise ValueError(f"x: expected an int64 tensor of shape (B, F) with F = {F}, got {_describe(x)}")
         bad = (x < 0) | (x >= self._sizes)  # (B, F)
         if bad.any():
             b, f = (int(i) for i in bad.nonzero()[0])

@@ -42,9 +42,20 @@ TASKS = ("classification", "entailment", "similarity", "multiple_choice")
 _gelu = partial(F.gelu, approximate="tanh")  # the reference's GELU
 
 
-def _shape(x: object) -> str:
-    """How a bad argument looks in an error message: its shape, or its type when it is not a tensor."""
-    return str(tuple(x.shape)) if isinstance(x, Tensor) else type(x).__name__
+def _block(d_model: int, n_head: int, dropout: float) -> nn.TransformerEncoderLayer:
+    """One post-LN block with the reference's dropouts: on the attention weights and on both residual branches.
+
+    PyTorch's layer also drops out the feed-forward hidden activation (its ``dropout`` module, between the GELU
+    and the second linear layer); ``mlp()`` in the reference's ``train.py`` has no dropout there, so it is removed.
+    """
+    block = nn.TransformerEncoderLayer(d_model, n_head, 4 * d_model, dropout, activation=_gelu, batch_first=True)
+    block.dropout = nn.Identity()  # no dropout on GELU(x W_1): only dropout1, dropout2 and attention dropout remain
+    return block
+
+
+def _describe(x: object) -> str:
+    """How an argument looks in an error message: a tensor's shape and dtype, or the type of anything else."""
+    return f"{tuple(x.shape)}, dtype {x.dtype}" if isinstance(x, Tensor) else type(x).__name__
 
 
 # --8<-- [start:causal_mask]
@@ -219,7 +230,8 @@ class GPT1(nn.Module):
 
     h_0 = U W_e + W_p, h_l = transformer_block(h_(l-1)), P(u) = softmax(h_n W_e^T). The blocks are
     PyTorch's post-LN ``nn.TransformerEncoderLayer`` with a 4 x d_model feed-forward layer and the tanh
-    approximation of GELU that the reference code uses, made causal by the mask. Token, special and
+    approximation of GELU that the reference code uses, made causal by the mask, and without the dropout
+    PyTorch puts on the feed-forward hidden activation (the reference has none there). Token, special and
     position rows share one matrix; as in the reference code, dropout is applied to that matrix, and the
     LM logits cover all of its rows (positions included).
 
@@ -240,10 +252,7 @@ class GPT1(nn.Module):
         self.layout = layout
         self.dropout = dropout
         self.embedding = nn.Parameter(torch.randn(layout.n_embeddings, d_model) * 0.02)  # N(0, 0.02)
-        self.blocks = nn.ModuleList(
-            nn.TransformerEncoderLayer(d_model, n_head, 4 * d_model, dropout, activation=_gelu, batch_first=True)
-            for _ in range(n_layer)
-        )
+        self.blocks = nn.ModuleList(_block(d_model, n_head, dropout) for _ in range(n_layer))
 
     # --8<-- [start:gpt1_forward]
     def forward(self, tokens: Tensor, positions: Tensor) -> tuple[Tensor, Tensor]:
@@ -258,9 +267,9 @@ class GPT1(nn.Module):
             lm_logits: (*, T, n_vocab + 3 + n_ctx) h_n W_e^T; position t predicts token t + 1.
         """
         if not isinstance(tokens, Tensor) or tokens.dtype != torch.int64 or tokens.dim() < 1:
-            raise ValueError(f"tokens: expected an int64 tensor of shape (*, T), got {_shape(tokens)}")
+            raise ValueError(f"tokens: expected an int64 tensor of shape (*, T), got {_describe(tokens)}")
         if not isinstance(positions, Tensor) or positions.shape != tokens.shape:
-            raise ValueError(f"positions: expected shape {tuple(tokens.shape)} like tokens, got {_shape(positions)}")
+            raise ValueError(f"positions: expected shape {tuple(tokens.shape)} like tokens, got {_describe(positions)}")
         *lead, T = tokens.shape
         if T > self.layout.n_ctx:
             raise ValueError(f"tokens: expected at most n_ctx = {self.layout.n_ctx} positions, got {T}")
@@ -286,10 +295,10 @@ def extract_features(hidden: Tensor, extract_index: Tensor) -> Tensor:
         (B, K, d) features, not the states at the last (padded) position.
     """
     if not isinstance(hidden, Tensor) or hidden.dim() != 4:
-        raise ValueError(f"hidden: expected a tensor of shape (B, K, T, d), got {_shape(hidden)}")
+        raise ValueError(f"hidden: expected a tensor of shape (B, K, T, d), got {_describe(hidden)}")
     B, K, T, d = hidden.shape
     if not isinstance(extract_index, Tensor) or extract_index.shape != (B, K) or extract_index.dtype != torch.int64:
-        given = _shape(extract_index)
+        given = _describe(extract_index)
         raise ValueError(f"extract_index: expected an int64 tensor of shape (B, K) = ({B}, {K}), got {given}")
     if extract_index.min() < 0 or extract_index.max() >= T:
         raise ValueError(f"extract_index: expected positions in 0..{T - 1}, got {extract_index.tolist()}")
@@ -338,7 +347,7 @@ class TaskHead(nn.Module):
             (B, n_class) logits, or (B, K) for multiple choice.
         """
         if not isinstance(features, Tensor) or features.dim() != 3:
-            raise ValueError(f"features: expected a tensor of shape (B, K, d), got {_shape(features)}")
+            raise ValueError(f"features: expected a tensor of shape (B, K, d), got {_describe(features)}")
         B, K, d = features.shape
         expected_k = {"classification": 1, "entailment": 1, "similarity": 2}.get(self.task, K)
         if K != expected_k:
@@ -353,12 +362,12 @@ class TaskHead(nn.Module):
 
 def _check_lm(lm_logits: Tensor, lm_targets: Tensor, lm_mask: Tensor) -> None:
     if not isinstance(lm_logits, Tensor) or lm_logits.dim() < 3 or not lm_logits.is_floating_point():
-        raise ValueError(f"lm_logits: expected a float tensor of shape (B, T, V), got {_shape(lm_logits)}")
+        raise ValueError(f"lm_logits: expected a float tensor of shape (B, T, V), got {_describe(lm_logits)}")
     expected = tuple(lm_logits.shape[:-1])
     if not isinstance(lm_targets, Tensor) or tuple(lm_targets.shape) != expected or lm_targets.dtype != torch.int64:
-        raise ValueError(f"lm_targets: expected an int64 tensor of shape {expected} (B, T), got {_shape(lm_targets)}")
+        raise ValueError(f"lm_targets: expected an int64 tensor of shape {expected} (B, T), got {_describe(lm_targets)}")
     if not isinstance(lm_mask, Tensor) or tuple(lm_mask.shape) != expected:
-        raise ValueError(f"lm_mask: expected shape {expected} (B, T), got {_shape(lm_mask)}")
+        raise ValueError(f"lm_mask: expected shape {expected} (B, T), got {_describe(lm_mask)}")
     if ((lm_mask != 0).sum(dim=-1) == 0).any():
         raise ValueError("lm_mask: every sequence needs at least one LM target; got a row of zeros")
 
@@ -411,10 +420,10 @@ def finetune_loss(
         () mean classification cross-entropy + lm_coef * :func:`lm_loss`.
     """
     if not isinstance(clf_logits, Tensor) or clf_logits.dim() != 2 or not clf_logits.is_floating_point():
-        raise ValueError(f"clf_logits: expected a float tensor of shape (B, C), got {_shape(clf_logits)}")
+        raise ValueError(f"clf_logits: expected a float tensor of shape (B, C), got {_describe(clf_logits)}")
     B, C = clf_logits.shape
     if not isinstance(clf_labels, Tensor) or clf_labels.shape != (B,) or clf_labels.dtype != torch.int64:
-        raise ValueError(f"clf_labels: expected an int64 tensor of shape (B,) = ({B},), got {_shape(clf_labels)}")
+        raise ValueError(f"clf_labels: expected an int64 tensor of shape (B,) = ({B},), got {_describe(clf_labels)}")
     if clf_labels.min() < 0 or clf_labels.max() >= C:
         raise ValueError(f"clf_labels: expected classes in 0..{C - 1}, got {clf_labels.tolist()}")
     clf = F.cross_entropy(clf_logits, clf_labels)  # -L2, averaged over examples

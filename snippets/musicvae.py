@@ -40,10 +40,8 @@ __all__ = [
 
 
 def _describe(x: object) -> str:
-    """Shape and dtype of a tensor, or the type name of anything else, for error messages."""
-    if isinstance(x, Tensor):
-        return f"{tuple(x.shape)}, dtype {x.dtype}"
-    return type(x).__name__
+    """How an argument looks in an error message: a tensor's shape and dtype, or the type of anything else."""
+    return f"{tuple(x.shape)}, dtype {x.dtype}" if isinstance(x, Tensor) else type(x).__name__
 
 
 def _check_float(name: str, x: object, ndim: int, expected: str) -> None:
@@ -219,7 +217,7 @@ class Posterior(nn.Module):
     """q(z | x) = N(mu, diag sigma^2) from the encoder summary h_T, Eqs. (4)-(5).
 
     sigma = softplus(W h_T + b) = log(exp(W h_T + b) + 1), not exp of a log-variance. Both kernels start from
-    N(0, 0.001) as in the reference code, so mu starts near 0 and sigma near ln 2.
+    N(0, 0.001^2) (standard deviation 0.001) as in the reference code, so mu starts near 0 and sigma near ln 2.
 
     Args:
         input_dim: size of h_T (twice the encoder size for a bidirectional encoder).
@@ -512,7 +510,8 @@ class MusicVAE(nn.Module):
             x0: (T,) int64 first melody.
             x1: (T,) int64 second melody.
             num_steps: N, including both ends.
-            temperature: decoding temperature; 0 (the default) decodes greedily.
+            temperature: decoding temperature; 0 (the default) decodes greedily. The reference's
+                ``interpolate`` defaults to 1.0 (sampling); pass 1.0 for its behaviour.
 
         Returns:
             (N, T) int64 decoded melodies.

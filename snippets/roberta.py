@@ -27,6 +27,7 @@ IGNORE_INDEX = -100
 
 
 def _describe(x: object) -> str:
+    """How an argument looks in an error message: a tensor's shape and dtype, or the type of anything else."""
     return f"{tuple(x.shape)}, dtype {x.dtype}" if isinstance(x, Tensor) else type(x).__name__
 
 

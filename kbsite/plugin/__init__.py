@@ -4,6 +4,8 @@
 - ``plugin``: the plugin class, which only connects MkDocs events to the modules below;
 - ``navigation``: reviews (by topic) and API pages added to the ``nav``;
 - ``api_pages``: the generated ``api/<slug>.md`` page of each snippet module;
+- ``topic_pages``: the generated page of each topic, listing its reviews;
+- ``generated``: generated pages that a ``--dirty`` build renders again only when their sources changed;
 - ``paper_card``: the paper box and the cite box under a review's title;
 - ``indexes``: the reviews index table and each review's related reviews;
 - ``bibliography_page``: the bibliography page, generated from ``bibliography.bib``.

@@ -22,3 +22,9 @@ class KbConfig(Config):
     api_section = opt.Type(str, default="Snippets API")
     """The title of the top-level ``nav`` section that receives the generated API page ``api/<slug>.md`` of each
     review's snippet module (``::: snippets.<slug>``, rendered by mkdocstrings)."""
+
+    sidebar_limit = opt.Type(int, default=30)
+    """The most reviews one level of the sidebar lists. A topic with more reviews is split into alphabetical
+    groups of at most this many (deeper groups if needed), so a page's sidebar stays the same size however many
+    reviews the site holds; the reviews index and the topic pages list every review."""
+

@@ -80,13 +80,17 @@ def add_related_reviews(markdown: str, related: list[Related]) -> str:
 
 
 def reviews_table(reviews: list[Review], bib: Bibliography) -> str:
-    """The reviews index as a Markdown table (links relative to ``reviews/index.md``)."""
-    rows = ["| Review | Authors | Year | Venue | Tags | Snippet |", "|---|---|---|---|---|---|"]
+    """The reviews index as a Markdown table (links relative to ``reviews/index.md``).
+
+    The table lists every review and needs no JavaScript; ``assets/javascripts/reviews-filter.js`` adds filters
+    by topic, tag, venue and year and a sort order on top of it, reading the cells.
+    """
+    rows = ["| Review | Authors | Year | Venue | Topic | Tags | Snippet |", "|---|---|---|---|---|---|---|"]
     for r in reviews:
         authors = bib[r.bibkey].authors_short if r.bibkey in bib else ""
         rows.append(
             f"| [{_cell(r.title)}]({r.slug}.md) | {_cell(authors)} | {r.meta.get('year', '')} | "
-            f"{_cell(str(r.meta.get('venue', '')))} | {_cell(', '.join(r.tags))} | "
-            f"[`snippets.{r.slug}`](../api/{r.slug}.md) |"
+            f"{_cell(str(r.meta.get('venue', '')))} | {_cell(r.topic)} | {_cell(', '.join(r.tags))} | "
+            f"[`snippets.{r.module}`](../api/{r.module}.md) |"
         )
-    return "\n".join(rows)
+    return '<div class="kb-reviews-index" markdown>\n\n' + "\n".join(rows) + "\n\n</div>"

@@ -48,7 +48,7 @@ def add_paper_card(markdown: str, review: Review, bib: Bibliography, url: str) -
         f"**{ref.title}**  \n{ref.authors_full}. *{review.meta.get('venue', '')}* {review.meta.get('year', ref.year)}."
         + (f"  \n{links}" if links else "")
         + (f" · [Reference code]({code})" if code else "")
-        + f"  \nSnippet module: [`snippets.{review.slug}`](../api/{review.slug}.md) · In the bibliography: "
+        + f"  \nSnippet module: [`snippets.{review.module}`](../api/{review.module}.md) · In the bibliography: "
         + f"[`{key}`](../bibliography.md#{key})"
     )
     card = '!!! abstract "The paper"\n\n' + textwrap.indent(body, "    ") + "\n"

@@ -1,7 +1,8 @@
 """The ``kb`` plugin class: each MkDocs event calls the module that does the job, nothing more.
 
 - ``on_config``: read ``bibliography.bib`` and the reviews once;
-- ``on_files``: publish the .bib, generate the API pages, and let the plugin place the pages it adds to the nav;
+- ``on_files``: publish the .bib, generate the API and topic pages, and let the plugin place the pages it adds
+  to the nav;
 - ``on_nav``: add the reviews and the API pages to the navigation (:mod:`kbsite.plugin.navigation`);
 - ``on_page_markdown``: citations (:mod:`kbsite.citations`), the paper card, related reviews, and the generated
   lists of the reviews index and the bibliography page;
@@ -26,6 +27,7 @@ from kbsite.bibliography import Bibliography
 from kbsite.citations import render_citations
 from kbsite.plugin import bibliography_page, indexes, navigation, paper_card
 from kbsite.plugin.api_pages import api_files
+from kbsite.plugin.topic_pages import topic_files
 from kbsite.plugin.config import KbConfig
 from kbsite.problems import Problem
 from kbsite.reviews import Review, load_reviews
@@ -56,7 +58,7 @@ class KbPlugin(BasePlugin[KbConfig]):
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         if self.bib.path is not None and self.bib.path.is_file():
             files.append(File.generated(config, self.bib.path.name, abs_src_path=str(self.bib.path)))
-        for file in api_files(self.reviews, config):
+        for file in api_files(self.reviews, config, self.root) + topic_files(self.reviews, config):
             if files.get_file_from_path(file.src_uri) is None:
                 files.append(file)
         for uri in self.review_by_uri:
@@ -66,14 +68,17 @@ class KbPlugin(BasePlugin[KbConfig]):
         return files
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
-        _report(navigation.add_pages(nav, files, self.reviews, self.config.reviews_section, self.config.api_section))
+        _report(navigation.add_pages(nav, files, self.reviews, self.config.reviews_section, self.config.api_section,
+                                     self.config.sidebar_limit))
         return nav
 
     def _source(self, page: Page) -> tuple[str, str | None]:
         """The page's path relative to the project root (for messages) and its source text, if it has a file."""
         src = Path(page.file.abs_src_path) if page.file.abs_src_path else None
+        if page.file.src_uri.startswith("topics/"):
+            return page.file.src_uri, None  # a generated topic page: made from the reviews' front matter
         if src is None or not src.is_file() or page.file.generated_by:
-            # A generated API page shows the snippet module's docstrings: problems are the module's.
+            # A generated API page shows a snippet module's docstrings: problems are the module's.
             module = self.root / "snippets" / (page.file.src_uri.removeprefix("api/").removesuffix(".md") + ".py")
             text = module.read_text(encoding="utf-8") if module.is_file() else None
             return module.relative_to(self.root).as_posix(), text

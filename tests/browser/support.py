@@ -17,7 +17,7 @@ from tests.helpers import ROOT
 
 CHROMIUM = Path(os.environ.get("KB_CHROMIUM", "/usr/bin/chromium"))  # Debian's package; never a downloaded one
 INSTALL_HINT = "apt-get update && apt-get install -y chromium"  # as root
-# The flags TOOLCHAIN.md documents: no sandbox (containers), no GPU, and no traffic of the browser's own.
+# Chromium flags for a headless run in a container: no sandbox, no GPU, and no traffic of the browser's own.
 LAUNCH_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -105,9 +105,31 @@ def test_bibliography_page_and_download(built_site: Build) -> None:
     assert (built_site.site / "bibliography.bib").read_bytes() == (ROOT / "bibliography.bib").read_bytes()
 
 
-def test_generated_navigation_lists_reviews_and_api_pages(built_site: Build) -> None:
-    home = (built_site.site / "index.html").read_text(encoding="utf-8")
-    assert 'href="reviews/fm/"' in home and 'href="api/fm/"' in home
+def _sidebar(html: str) -> str:
+    """The primary navigation of a page (the sidebar), without the page's own table of contents."""
+    start = html.index('<nav class="md-nav md-nav--primary')
+    return html[start : html.index('<div class="md-content"', start)]
+
+
+def test_navigation_lists_topics_and_the_own_topics_reviews_only(built_site: Build) -> None:
+    site = built_site.site
+    electra = _sidebar((site / "reviews" / "electra" / "index.html").read_text(encoding="utf-8"))
+    assert 'href="../elmo/"' in electra and 'href="../roberta/"' in electra  # same topic: listed
+    assert 'href="../fm/"' not in electra  # another topic: only the topic's section link
+    assert 'href="../../topics/recommender-systems/"' in electra
+    topic = (site / "topics" / "recommender-systems" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../../reviews/fm/"' in topic and "Recommender systems" in topic
+    api = _sidebar((site / "api" / "fm" / "index.html").read_text(encoding="utf-8"))
+    assert 'href="./"' in api and "snippets.fm" in api
+
+
+def test_reviews_index_lists_every_review_with_its_topic(built_site: Build) -> None:
+    index = (built_site.site / "reviews" / "index.html").read_text(encoding="utf-8")
+    table = index[index.index('class="kb-reviews-index"') :]
+    for review in sorted((ROOT / "docs" / "reviews").glob("*.md")):
+        if review.name != "index.md":
+            assert f'href="{review.stem}/"' in table, review.stem
+    assert "<th>Topic</th>" in table and "recommender systems" in table
 
 
 def test_tags_page_lists_review_tags(built_site: Build) -> None:
@@ -149,5 +171,5 @@ def test_strict_build_of_a_broken_copy_reports_exactly_its_problems_and_generate
     assert not (project / "docs" / "api" / "fm2.md").exists()
     api = (tmp_path / "site" / "api" / "fm2" / "index.html").read_text(encoding="utf-8")
     assert 'id="snippets.fm2.twice"' in api
-    home = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
-    assert 'href="reviews/fm2/"' in home and 'href="api/fm2/"' in home
+    sidebar = _sidebar((tmp_path / "site" / "reviews" / "fm" / "index.html").read_text(encoding="utf-8"))
+    assert 'href="../fm2/"' in sidebar  # the new review is listed in its topic, next to FM

@@ -1,4 +1,4 @@
-"""Tests of snippets.electra: PAPERS.md vectors, HF parity of the loss, sampling statistics, masking, the model."""
+"""Tests of snippets.electra: reference-code vectors, HF parity of the loss, sampling statistics, masking, model."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def test_shapes() -> None:
     assert model.discriminator_logits(small, mask).shape == (3, 9)
 
 
-# --- PAPERS.md test vectors ------------------------------------------------------------------------------------
+# --- vectors computed with the loss of google-research/electra run_pretraining.py (label 1 = replaced) ---------
 
 ORIG = torch.tensor([[101, 7, 8, 9, 102, 0]])
 INPUT_MASK = torch.tensor([[1, 1, 1, 1, 1, 0]])

@@ -1,4 +1,4 @@
-"""Tests of snippets.elmo: ScalarMix against loop references, PAPERS.md test vectors, the regulariser, the biLM."""
+"""Tests of snippets.elmo: ScalarMix against loop references, Eq. (1) vectors, the regulariser, the biLM."""
 
 from __future__ import annotations
 
@@ -172,7 +172,7 @@ def test_drop_in_accepts_other_leading_shapes() -> None:
     assert out.shape == (6, 4)
 
 
-# --- PAPERS.md test vectors -------------------------------------------------------------------------------
+# --- vectors of Eq. (1), with layer norm as allennlp/modules/scalar_mix.py computes it ------------------------
 
 L0 = torch.tensor([[[1.0, 2.0], [3.0, 4.0]]])
 L1 = torch.tensor([[[0.0, 1.0], [1.0, 0.0]]])

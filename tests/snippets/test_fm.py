@@ -1,4 +1,4 @@
-"""Tests of snippets.fm: shapes, the two forms of the pairwise term, PAPERS.md test vectors, errors."""
+"""Tests of snippets.fm: shapes, the two forms of the pairwise term, hand-computed vectors, errors."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def test_self_interaction_is_dropped_but_repeated_ids_interact() -> None:
     assert fm_interaction(v).item() == pytest.approx(5.0)  # <v, v> = 1 + 4, counted once as a pair
 
 
-# --- PAPERS.md test vectors ----------------------------------------------------------------------------
+# --- hand-computed vectors: Eq. (1), Lemma 3.1, offsets as in pytorch-fm torchfm/layer.py ---------------------
 
 V = torch.tensor([[1.0, 2.0], [-1.0, 0.5], [3.0, -2.0]])
 X = torch.tensor([1.0, 2.0, 0.5])

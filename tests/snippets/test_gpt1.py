@@ -110,10 +110,37 @@ def test_embedding_dropout_is_on_the_matrix() -> None:
     assert (h0 == 0).any()
 
 
+def test_no_dropout_on_the_feed_forward_hidden_activation() -> None:
+    # The reference's mlp() (openai/finetune-transformer-lm, train.py) computes GELU(x W_1) W_2 and drops out only
+    # the result; nn.TransformerEncoderLayer would also drop out GELU(x W_1). In training mode with p = 0.5,
+    # the input of the second linear layer must still be exactly GELU of the first layer's output.
+    model = _model(dropout=0.5)
+    model.train()
+    block = model.blocks[0]
+    seen: dict[str, torch.Tensor] = {}
+    block.linear1.register_forward_hook(lambda m, args, out: seen.__setitem__("hidden", out))
+    block.linear2.register_forward_hook(lambda m, args, out: seen.__setitem__("into_w2", args[0]))
+    torch.manual_seed(1)
+    model(torch.tensor([[20, 1, 2, 3, 22]]), model.layout.positions()[:5].unsqueeze(0))
+    torch.testing.assert_close(seen["into_w2"], F.gelu(seen["hidden"], approximate="tanh"), rtol=0, atol=0)
+
+
+def test_residual_and_attention_dropout_stay_on() -> None:
+    # Removing the feed-forward dropout must leave the block's other dropouts (0.1 in the paper, section 4.1)
+    # active: the same input through the same block gives different outputs in training mode, equal in eval mode.
+    block = _model(dropout=0.5).blocks[0]
+    x = torch.randn(1, 5, 16, generator=torch.Generator().manual_seed(0))
+    block.train()
+    assert not torch.allclose(block(x), block(x))
+    block.eval()
+    torch.testing.assert_close(block(x), block(x))
+    assert block.dropout1.p == block.dropout2.p == block.self_attn.dropout == 0.5
+
+
 # --- input transformations (Figure 1) -----------------------------------------------------------------------
 
 
-def test_transform_vector_from_papers_md() -> None:
+def test_transform_vector_entailment_with_the_reference_layout() -> None:
     batch = pack_inputs([transform_entailment([1, 2], [3], LAYOUT)], LAYOUT)
     assert batch.tokens[0, 0].tolist() == [10, 1, 2, 11, 3, 12, 0, 0]
     assert batch.positions[0, 0].tolist() == list(range(13, 21))
@@ -197,7 +224,7 @@ def test_multiple_choice_scores_each_answer_and_shares_dropout() -> None:
     torch.testing.assert_close(head(features), (features @ head.linear.weight.T + head.linear.bias).squeeze(-1))
 
 
-# --- the fine-tuning loss: PAPERS.md vectors -------------------------------------------------------------------
+# --- the fine-tuning loss: Eq. (5) as the reference's train.py minimises it ---------------------------------
 
 CLF_LOGITS = torch.tensor([[2.0, 0.5]], dtype=torch.float64)
 CLF_LABELS = torch.tensor([0])

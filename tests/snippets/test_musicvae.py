@@ -1,5 +1,5 @@
-"""Tests of snippets.musicvae: shapes, PAPERS.md test vectors, the free-bits hinge, slerp, the per-bar reset of the
-hierarchical decoder against a naive step-by-step reference, sampling, the small model, and every error path."""
+"""Tests of snippets.musicvae: shapes, hand-computed loss and slerp values, the free-bits hinge, slerp, the per-bar
+reset of the hierarchical decoder against a naive step-by-step reference, sampling, the small model, every error."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def test_shapes() -> None:
     assert model.interpolate(y[0], y[1], num_steps=3).shape == (3, T)
 
 
-# --- PAPERS.md test vectors -------------------------------------------------------------------------------
+# --- hand-computed values: free bits in bits (magenta configs.py), beta schedule (base_model.py), Eqs. (6)-(7) ---
 
 KL = torch.tensor([200.0, 150.0], dtype=torch.float64)
 RECON = torch.tensor([30.0, 40.0], dtype=torch.float64)
@@ -452,6 +452,23 @@ def test_interpolation_decodes_slerp_of_posterior_means() -> None:
     assert torch.equal(out[0], model.decoder.sample(mu[:1], 0.0)[0])
     assert torch.equal(out[-1], model.decoder.sample(mu[1:], 0.0)[0])
     assert torch.equal(model.interpolate(x[0], x[1], num_steps=4), out)  # means, not samples
+
+
+def test_interpolation_passes_the_temperature_to_the_decoder() -> None:
+    # The default is greedy (temperature 0); magenta's trained_model.py interpolate() samples at 1.0 by default,
+    # and temperature=1.0 must give exactly that: the decoder sampling the same slerp path at temperature 1.
+    model = _model()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0.0, 0.5)
+    x = _tokens(2)
+    mu, _ = model.encode(x)
+    z = slerp(mu[0], mu[1], torch.linspace(0, 1, 4))
+    torch.manual_seed(7)
+    sampled = model.interpolate(x[0], x[1], num_steps=4, temperature=1.0)
+    torch.manual_seed(7)
+    assert torch.equal(sampled, model.decoder.sample(z, 1.0))
+    assert not torch.equal(sampled, model.interpolate(x[0], x[1], num_steps=4))  # sampling is not greedy here
 
 
 # --- errors --------------------------------------------------------------------------------------------------

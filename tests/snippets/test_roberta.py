@@ -1,4 +1,4 @@
-"""Tests of snippets.roberta: dynamic masking (PAPERS.md vector, HF parity, statistics), exact counts, packing."""
+"""Tests of snippets.roberta: dynamic masking (a fixed-draw vector, HF parity, statistics), exact counts, packing."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def test_shapes_and_dtypes() -> None:
     assert torch.equal(ids, _batch(3, 7)[0])  # the input is not modified in place
 
 
-# --- PAPERS.md test vector (HF semantics, given the uniforms) ---------------------------------------------
+# --- fixed-draw vector: the rule of transformers DataCollatorForLanguageModeling, given its uniforms ----------
 
 
 def _papers_draws() -> dict[str, torch.Tensor]:
@@ -207,7 +207,7 @@ def test_a_new_mask_every_call_and_reproducible_with_a_generator() -> None:
     assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
 
 
-# --- fairseq's exact count (PAPERS.md) --------------------------------------------------------------------
+# --- fairseq's exact count (fairseq/data/mask_tokens_dataset.py: floor(p * sz + U)) --------------------------
 
 
 @pytest.mark.parametrize(("seq_len", "values", "mean"), [(10, {1, 2}, 1.5), (512, {76, 77}, 76.8)])
