@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from kbsite.plugin.api_pages import api_modules, api_uri
+from kbsite.plugin.topic_pages import topic_uri, topics_of
 from kbsite.reviews import Review, load_reviews
 from tests.helpers import ROOT
 
@@ -108,18 +110,19 @@ def use_small_search_index(context, served: Served) -> None:
                   lambda route: route.fulfill(status=200, body=body, content_type="application/json"))
 
 
+def _url_path(rel: Path) -> str:
+    """``reviews/fm.md`` -> ``reviews/fm/``; ``index.md`` -> ``""`` (MkDocs' directory URLs)."""
+    parts = rel.parent.parts if rel.name in {"index.md", "README.md"} else rel.with_suffix("").parts
+    return "/".join(parts) + "/" if parts else ""
+
+
 def page_paths(docs: Path = ROOT / "docs") -> list[str]:
     """The URL path (relative to the site root) of every page the build makes: one per Markdown file of ``docs/``,
-    the API page the build generates for each review, and the 404 page."""
-    paths = []
-    for md in sorted(docs.rglob("*.md")):
-        rel = md.relative_to(docs)
-        if rel.parts[0] == "assets":
-            continue
-        parts = rel.parent.parts if rel.name in {"index.md", "README.md"} else rel.with_suffix("").parts
-        paths.append("/".join(parts) + "/" if parts else "")
-    generated = [f"api/{slug}/" for slug in review_slugs()]
-    return sorted(set(paths + generated)) + ["404.html"]
+    the pages the kb plugin generates (an API page per review, a page per topic), and the 404 page."""
+    paths = [_url_path(md.relative_to(docs)) for md in docs.rglob("*.md") if md.relative_to(docs).parts[0] != "assets"]
+    everything = reviews()
+    generated = [api_uri(m) for m in api_modules(everything)] + [topic_uri(t) for t in topics_of(everything)]
+    return sorted(set(paths + [_url_path(Path(uri)) for uri in generated])) + ["404.html"]
 
 
 def built_page_paths(site: Path) -> list[str]:
