@@ -20,8 +20,9 @@ KEY_TERMS_HINT = "a list of one to three phrases of the review's own text that s
 
 
 def _words(text: str) -> str:
-    """Lower case, hyphens and runs of white space as one space (search splits words there), a space either side."""
-    return " " + re.sub(r"[\s\-]+", " ", text.casefold()).strip() + " "
+    """Lower-cased words separated by one space, a space either side: punctuation, hyphens and markup do not split a
+    phrase for search (the content checker compares the same way)."""
+    return " " + re.sub(r"[\W_]+", " ", text.casefold()).strip() + " "
 
 
 def key_term_problems(review: Review) -> list[str]:
