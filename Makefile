@@ -11,6 +11,7 @@ export NO_MKDOCS_2_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 # The tests use tiny tensors: one thread is faster than two and keeps timings steady on shared machines.
 export OMP_NUM_THREADS ?= 1
+export OPENBLAS_NUM_THREADS ?= 1
 
 .PHONY: help venv serve serve-full build test test-review check new-review figures bench lock clean
 

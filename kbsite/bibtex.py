@@ -104,8 +104,8 @@ class _Reader:
                     return i + 1
         raise _SyntaxProblem(start, "a '{' is never closed", "close the entry's braces")
 
-    def quoted(self, start: int) -> int:
-        """The offset just after the ``"`` that closes the ``"`` at ``start`` (braces inside may hide quotes)."""
+    def closing(self, start: int, closer: str) -> int:
+        """The offset just after the first ``closer`` outside braces after ``start`` (``"`` or ``)``)."""
         depth = 0
         for i in range(start + 1, len(self.text)):
             ch = self.text[i]
@@ -113,24 +113,13 @@ class _Reader:
                 depth += 1
             elif ch == "}":
                 depth -= 1
-            elif ch == '"' and depth == 0:
+            elif ch == closer and depth == 0:
                 return i + 1
-        raise _SyntaxProblem(start, 'a \'"\' is never closed', "close the quoted value")
+        raise _SyntaxProblem(start, f"a '{self.text[start]}' is never closed", f"close it with {closer!r}")
 
     def entry_end(self, start: int, opener: str) -> int:
         """The offset just after the delimiter that closes the entry opened at ``start``."""
-        if opener == "{":
-            return self.braced(start)
-        depth = 0
-        for i in range(start + 1, len(self.text)):
-            ch = self.text[i]
-            if ch == "{":
-                depth += 1
-            elif ch == "}":
-                depth -= 1
-            elif ch == ")" and depth == 0:
-                return i + 1
-        raise _SyntaxProblem(start, "a '(' is never closed", "close the entry with ')'")
+        return self.braced(start) if opener == "{" else self.closing(start, ")")
 
 
 def _brace_problems(reader: _Reader) -> list[Problem]:
@@ -165,7 +154,7 @@ def _value(reader: _Reader, pos: int, close: str) -> tuple[str, int]:
             end = reader.braced(pos)
             pieces.append(text[pos + 1 : end - 1])
         elif text[pos] == '"':
-            end = reader.quoted(pos)
+            end = reader.closing(pos, '"')
             pieces.append(text[pos + 1 : end - 1])
         else:
             bare = _BARE.match(text, pos)

@@ -38,10 +38,12 @@ _CHUNK_ELEMENTS = 1 << 22
 
 
 def _describe(x: object) -> str:
-    if isinstance(x, Tensor):
-        layout = "" if x.layout == torch.strided else f", layout {x.layout}"
-        return f"{tuple(x.shape)}, dtype {x.dtype}{layout}"
-    return type(x).__name__
+    """How an argument looks in an error message: a tensor's shape, dtype and layout (when not dense), or the type of
+    anything else."""
+    if not isinstance(x, Tensor):
+        return type(x).__name__
+    layout = "" if x.layout == torch.strided else f", layout {x.layout}"
+    return f"{tuple(x.shape)}, dtype {x.dtype}{layout}"
 
 
 def _check_values(values: Tensor, name: str) -> None:
@@ -323,7 +325,7 @@ class ImplicitALS:
 
     def _user_row(self, user: int) -> Tensor:
         if self.r is None:
-            raise ValueError("the model is not fitted: call fit(r) first")
+            raise RuntimeError("ImplicitALS: the model is not fitted; call fit(r) first")
         U = self.shape[0]
         if not isinstance(user, int) or isinstance(user, bool) or not 0 <= user < U:
             raise ValueError(f"user: expected an integer in 0..{U - 1}, got {user!r}")

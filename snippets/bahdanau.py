@@ -39,7 +39,12 @@ PAD, BOS, EOS = 0, 1, 2  # the toy task's special ids; symbols are 3, 4, ...
 
 
 def _describe(x: object) -> str:
-    return f"{tuple(x.shape)}, dtype {x.dtype}" if isinstance(x, Tensor) else type(x).__name__
+    """How an argument looks in an error message: a tensor's shape, dtype and layout (when not dense), or the type of
+    anything else."""
+    if not isinstance(x, Tensor):
+        return type(x).__name__
+    layout = "" if x.layout == torch.strided else f", layout {x.layout}"
+    return f"{tuple(x.shape)}, dtype {x.dtype}{layout}"
 
 
 def _is_int(x: object) -> bool:

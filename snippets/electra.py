@@ -38,8 +38,12 @@ __all__ = [
 
 
 def _describe(x: object) -> str:
-    """How an argument looks in an error message: a tensor's shape and dtype, or the type of anything else."""
-    return f"{tuple(x.shape)}, dtype {x.dtype}" if isinstance(x, Tensor) else type(x).__name__
+    """How an argument looks in an error message: a tensor's shape, dtype and layout (when not dense), or the type of
+    anything else."""
+    if not isinstance(x, Tensor):
+        return type(x).__name__
+    layout = "" if x.layout == torch.strided else f", layout {x.layout}"
+    return f"{tuple(x.shape)}, dtype {x.dtype}{layout}"
 
 
 def _is_int(x: object) -> bool:

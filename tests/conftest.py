@@ -12,15 +12,21 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
-from pathlib import Path
-from typing import Any
 
-import pytest
-from hypothesis import settings
+# Tiny tensors: one BLAS/OpenMP thread is faster and keeps the reference libraries quiet (implicit warns when
+# OpenBLAS runs its own thread pool). Set before numpy or torch load their BLAS, as `make test` also does.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from tests.helpers import Build, SharedBuild, SiteServer, in_shard, parse_shard
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+from tests.helpers import Build, SharedBuild, SiteServer, in_shard, parse_shard  # noqa: E402
 
 # Hypothesis draws the same examples on every run and in every worker (no example database either), so a parallel
 # or sharded run cannot fail on one machine and pass on another. HYPOTHESIS_PROFILE=random explores afresh.

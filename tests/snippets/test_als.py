@@ -476,7 +476,7 @@ def test_model_errors() -> None:
     with pytest.raises(ValueError, match=r"num_items: expected a positive integer, got 2.5"):
         ImplicitALS(3, 2.5, 2)  # type: ignore[arg-type]
     model = ImplicitALS(3, 4, 2)
-    with pytest.raises(ValueError, match=r"the model is not fitted"):
+    with pytest.raises(RuntimeError, match=r"the model is not fitted"):
         model.explain(0, 0)
     with pytest.raises(ValueError, match=r"r: expected a float tensor of shape \(U, I\) = \(3, 4\), got \(4, 3\)"):
         model.fit(torch.ones(4, 3))

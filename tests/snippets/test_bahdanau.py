@@ -1,4 +1,4 @@
-"""Tests of snippets.bahdanau: the equations as loops, masking, gradients, Luong's scores, PAPERS.md vectors, the
+"""Tests of snippets.bahdanau: the equations as loops, masking, gradients, Luong's scores, hand-computed vectors, the
 encoder and decoder of RNNsearch, the toy model's accuracy after training, and the errors bad input gets."""
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ def test_gradients_reach_all_three_matrices_and_not_the_padding() -> None:
     assert bool((keys.grad[1, 2:] == 0).all()) and bool((keys.grad[1, :2] != 0).any())
 
 
-# --- PAPERS.md test vectors ------------------------------------------------------------------------------------
+# --- Hand-computed test vectors (values worked out from Eqs. (5)-(6) and Luong et al. §3.1) -----------------------------------------------------------------------
 
 
 def test_vector_additive_identity_weights() -> None:

@@ -1,4 +1,4 @@
-"""Tests of snippets.bart: the PAPERS.md vectors, invariants on documents of distinct ids, the Poisson span lengths,
+"""Tests of snippets.bart: hand-computed vectors, invariants on documents of distinct ids, the Poisson span lengths,
 agreement in distribution with a port of fairseq's masking loop, and the errors bad input gets."""
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ def _fairseq_infilling(source: torch.Tensor, p: float, lam: float, g: torch.Gene
     return source
 
 
-# --- PAPERS.md test vectors ------------------------------------------------------------------------------------
+# --- Hand-computed test vectors (the Poisson table and span budget of fairseq denoising_dataset.py) -----------------------------------------------------------------------
 
 
 def test_poisson_table_vector() -> None:
