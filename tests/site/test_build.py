@@ -157,7 +157,8 @@ def test_strict_build_of_a_broken_copy_reports_exactly_its_problems_and_generate
     module = project / "snippets" / "fm.py"
     source = module.read_text(encoding="utf-8")
     module.write_text(source.replace('"""', '"""<iframe src="https://x.invalid/"></iframe>\n', 1), encoding="utf-8")
-    extra = "\n<!--pytest.mark.skip-->\n```python\n@torch.no_grad()\ndef f(): ...\n```\n\nInline `@torch.no_grad()` too.\n"
+    extra = ("\n<!--pytest.mark.skip-->\n```python\n@torch.no_grad()\ndef f(): ...\n```\n\n"
+             "Inline `@torch.no_grad()` too.\n")
     api_index = project / "docs" / "api" / "index.md"
     api_index.write_text(api_index.read_text(encoding="utf-8") + extra, encoding="utf-8")
 
