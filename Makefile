@@ -48,7 +48,7 @@ test-review: $(STAMP) ## One review's loop: content check, its snippet tests and
 	  echo "make test-review: no review '$(SLUG)' (docs/reviews/$(SLUG).md); give SLUG=<slug>, one of: $(REVIEWS)" >&2; \
 	  exit 2; fi
 	$(PY) -m kbsite.checker
-	$(PY) -m pytest -p no:xdist tests/snippets/test_$(SLUG).py --codeblocks docs/reviews/$(SLUG).md \
+	KB_SCREENSHOTS=1 $(PY) -m pytest -p no:xdist tests/snippets/test_$(SLUG).py --codeblocks docs/reviews/$(SLUG).md \
 	  "tests/browser/test_browser_search.py::test_review_names_key_terms_of_its_own_text[$(SLUG)]" \
 	  "tests/browser/test_browser_reviews.py::test_review_page[$(SLUG)]"
 
