@@ -13,7 +13,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: help venv serve serve-full build test check new-review figures bench lighthouse lock clean
+.PHONY: help venv serve serve-full build test test-review check new-review figures bench lighthouse lock clean
 
 help: ## List every target with what it does
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -36,8 +36,21 @@ serve-full: $(STAMP) ## Serve the site, rebuilding every page after each change 
 build: $(STAMP) ## Build the static site into site/ (strict: any warning fails)
 	$(VENV)/bin/mkdocs build --strict --site-dir site
 
-test: $(STAMP) ## Run everything: snippet tests, tooling tests, every docs code block, the strict site build
-	$(PY) -m pytest tests --codeblocks docs README.md CONTRIBUTING.md
+# make test runs on every core (pytest-xdist workers); JOBS=1 uses one worker, JOBS=0 runs in this process alone.
+JOBS ?= auto
+REVIEWS := $(sort $(filter-out index,$(basename $(notdir $(wildcard docs/reviews/*.md)))))
+
+test: $(STAMP) ## Run everything on every core: snippet, tooling and browser tests, every docs code block, the strict build
+	$(PY) -m pytest -n $(JOBS) tests --codeblocks docs README.md CONTRIBUTING.md
+
+test-review: $(STAMP) ## One review's loop: content check, its snippet tests and code blocks, its page in Chromium (SLUG=fm)
+	@if [[ ! "$(SLUG)" =~ ^[a-z][a-z0-9_]*$$ ]] || [[ ! -f "docs/reviews/$(SLUG).md" ]]; then \
+	  echo "make test-review: no review '$(SLUG)' (docs/reviews/$(SLUG).md); give SLUG=<slug>, one of: $(REVIEWS)" >&2; \
+	  exit 2; fi
+	$(PY) -m kbsite.checker
+	KB_SCREENSHOTS=1 $(PY) -m pytest -p no:xdist tests/snippets/test_$(SLUG).py --codeblocks docs/reviews/$(SLUG).md \
+	  "tests/browser/test_browser_search.py::test_review_names_key_terms_of_its_own_text[$(SLUG)]" \
+	  "tests/browser/test_browser_reviews.py::test_review_page[$(SLUG)]"
 
 check: $(STAMP) ## Check the content (front matter, bib, citations, fences, links...) in seconds, with file:line
 	$(PY) -m kbsite.checker

@@ -1,7 +1,16 @@
-"""Fixtures shared by every test suite."""
+"""Fixtures and hooks shared by every test suite: one strict site build per session, served from one address,
+deterministic Hypothesis, site tests last, and ``--shard K/N`` for CI.
+
+``make test`` runs the suite on every core with pytest-xdist. The controlling process (the only one without xdist)
+creates a session folder and serves its ``site/`` on 127.0.0.1 from a thread; the workers learn folder and address
+from it (``pytest_configure_node``). As soon as a process has collected a test that needs the site, the build
+starts in the background (:class:`tests.helpers.SharedBuild`: the first process claims it, the others wait for its
+result), and the tests that need the site are ordered last, so the snippet tests run while the site builds.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 
 # Tiny tensors: one BLAS/OpenMP thread is faster and keeps the reference libraries quiet (implicit warns when
@@ -9,16 +18,120 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
 
-from tests.helpers import ROOT, Build, build_site
+from tests.helpers import Build, SharedBuild, SiteServer, in_shard, parse_shard  # noqa: E402
 
-
-@pytest.fixture(scope="session")
-def built_site(tmp_path_factory: pytest.TempPathFactory) -> Build:
-    """The site as ``mkdocs build --strict`` makes it, built once per test session."""
-    return build_site(ROOT, tmp_path_factory.mktemp("site"))
-
+# Hypothesis draws the same examples on every run and in every worker (no example database either), so a parallel
+# or sharded run cannot fail on one machine and pass on another. HYPOTHESIS_PROFILE=random explores afresh.
+settings.register_profile("kb", derandomize=True, database=None)
+settings.register_profile("random", derandomize=False, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "kb"))
 
 # The checker's corpus is data (a miniature project), not tests to collect.
 collect_ignore_glob = ["kbsite/corpus/*"]
+
+SITE_FIXTURES = {"built_site", "served"}
+_SESSION = pytest.StashKey[dict[str, Any]]()  # {"folder": Path, "url": str, "server": SiteServer | None}
+_BUILD = pytest.StashKey[SharedBuild]()
+_REPORT = pytest.StashKey[list[str]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("kb").addoption(
+        "--shard", default=os.environ.get("KB_SHARD", ""), metavar="K/N",
+        help="run only the K-th of N interleaved shares of the collected tests (CI's parallel jobs; env KB_SHARD)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:  # an xdist worker: the controller made the folder and serves it
+        session = {"folder": Path(workerinput["kb_folder"]), "url": workerinput["kb_url"], "server": None}
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="kb-test-session-"))
+        server = SiteServer(folder / "site")
+        session = {"folder": folder, "url": server.url, "server": server}
+    config.stash[_SESSION] = session
+    config.stash[_BUILD] = SharedBuild(session["folder"], session["url"])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist, in the controller: tell each worker the session folder and the site's address."""
+    session = node.config.stash[_SESSION]
+    node.workerinput["kb_folder"] = str(session["folder"])
+    node.workerinput["kb_url"] = session["url"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("shard"):
+        try:
+            k, n = parse_shard(config.getoption("shard"))
+        except ValueError as exc:
+            raise pytest.UsageError(f"--shard (or KB_SHARD): {exc}") from exc
+        config.hook.pytest_deselected(items=[item for i, item in enumerate(items) if not in_shard(i, k, n)])
+        items[:] = [item for i, item in enumerate(items) if in_shard(i, k, n)]
+    # Tests that need the built site last (a stable sort keeps the order within each group): the others run while
+    # the site builds in the background.
+    items.sort(key=lambda item: bool(SITE_FIXTURES & set(getattr(item, "fixturenames", ()))))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if any(SITE_FIXTURES & set(getattr(item, "fixturenames", ())) for item in session.items):
+        session.config.stash[_BUILD].start()
+
+
+@pytest.fixture(scope="session")
+def built_site(request: pytest.FixtureRequest) -> Build:
+    """The site as ``mkdocs build --strict`` makes it, built once per test session for every process, with
+    ``site_url`` set to the address :func:`site_url` serves it from."""
+    return request.config.stash[_BUILD].result()
+
+
+@pytest.fixture(scope="session")
+def site_url(request: pytest.FixtureRequest) -> str:
+    """Where the session's site is served: ``http://127.0.0.1:PORT/``."""
+    return request.config.stash[_SESSION]["url"]
+
+
+@pytest.fixture(scope="session")
+def session_folder(request: pytest.FixtureRequest) -> Path:
+    """A folder every process of the session shares (removed at the end of the session)."""
+    return request.config.stash[_SESSION]["folder"]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    config.stash[_BUILD].stop(wait=exitstatus != pytest.ExitCode.INTERRUPTED)
+    if hasattr(config, "workerinput"):
+        return
+    # The controller: merge what each process's browser tests recorded into one report (build/browser/).
+    parts = sorted((config.stash[_SESSION]["folder"] / "reports").glob("*.json"))
+    if parts:
+        from tests.browser.support import Report
+
+        report = Report()
+        for part in parts:
+            report.absorb(json.loads(part.read_text(encoding="utf-8")))
+        config.stash[_REPORT] = report.write()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    lines = config.stash.get(_REPORT, [])
+    if lines and config.getoption("capture") == "no":  # -s, as for every print of the suite
+        terminalreporter.write_line("\n" + "\n".join(lines))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(_SESSION, None)
+    if session is None or session["server"] is None:
+        return
+    session["server"].close()
+    shutil.rmtree(session["folder"], ignore_errors=True)

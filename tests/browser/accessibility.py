@@ -59,11 +59,12 @@ def set_scheme(page: Page, scheme: str) -> None:
     page.wait_for_function("s => document.body.dataset.mdColorScheme === s", arg=material)
 
 
-def axe_problems(page: Page, path: str, report: Report, on_scheme=None) -> list[str]:
-    """Serious or critical violations, light then dark; ``on_scheme(scheme)`` runs after each pass (screenshots)."""
+def axe_problems(page: Page, path: str, report: Report, on_scheme=None, dark: bool = True) -> list[str]:
+    """Serious or critical violations, light then (unless ``dark`` is false) dark; ``on_scheme(scheme)`` runs after
+    each pass (screenshots)."""
     page.evaluate(AXE_SCRIPT)
     problems = []
-    for scheme, _, rules in SCHEMES:
+    for scheme, _, rules in SCHEMES if dark else SCHEMES[:1]:
         set_scheme(page, scheme)
         found, blocking = _axe(page, scheme, rules)
         report.axe[f"{path or '/'} [{scheme}]"] = found

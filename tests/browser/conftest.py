@@ -1,4 +1,4 @@
-"""Fixtures of the browser tests: the site built for and served on 127.0.0.1, one Chromium, a recorded context per test.
+"""Fixtures of the browser tests: the site served on 127.0.0.1, one Chromium per process, a recorded context per test.
 
 The tests need Debian's Chromium at /usr/bin/chromium, or the build ``KB_CHROMIUM`` names (Playwright never downloads
 a browser here). Without it they are skipped, except where ``CI`` is set: there a missing browser fails the run.
@@ -6,13 +6,11 @@ a browser here). Without it they are skipped, except where ``CI`` is set: there 
 
 from __future__ import annotations
 
-import functools
+import json
+import os
 import re
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
@@ -27,16 +25,7 @@ from tests.browser.support import (
     Served,
     in_ci,
 )
-from tests.helpers import ROOT, build_site
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    block_on_close = False  # never wait on a browser's idle keep-alive connection at shutdown
+from tests.helpers import Build
 
 
 @pytest.fixture(scope="session")
@@ -50,27 +39,16 @@ def chromium() -> Path:
 
 
 @pytest.fixture(scope="session")
-def served(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """Pick a free port, build the site (strict) for that address into a temp dir, serve it from a thread."""
-    site = tmp_path_factory.mktemp("browser-site")
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    server = _Server(("127.0.0.1", 0), handler)  # binding port 0 reserves a free port for the build below
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
-    build = build_site(ROOT, site, env={"SITE_URL": url})
-    if build.returncode != 0:
-        server.server_close()
-        pytest.fail(f"mkdocs build --strict failed:\n{build.output}", pytrace=False)
-    thread = threading.Thread(target=server.serve_forever, name="kb-site-server", daemon=True)
-    thread.start()
-    yield Served(url, site)
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+def served(chromium: Path, built_site: Build, site_url: str) -> Served:
+    """The session's one strict build, served on 127.0.0.1 at the address it was built for (tests/conftest.py)."""
+    if built_site.returncode != 0:
+        pytest.fail(f"mkdocs build --strict failed:\n{built_site.output}", pytrace=False)
+    return Served(site_url, built_site.site)
 
 
 @pytest.fixture(scope="session")
 def browser(chromium: Path) -> Iterator[Browser]:
-    """One Chromium for the whole session."""
+    """One Chromium per test process (with pytest-xdist, one per worker), for all of its tests."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(chromium), args=LAUNCH_ARGS)
         yield browser
@@ -78,10 +56,14 @@ def browser(chromium: Path) -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="session")
-def report(served: Served) -> Iterator[Report]:
+def report(served: Served, session_folder: Path) -> Iterator[Report]:
+    """What this process's tests record; tests/conftest.py merges every process's part into build/browser/."""
     rep = Report()
     yield rep
-    rep.write()
+    parts = session_folder / "reports"
+    parts.mkdir(exist_ok=True)
+    (parts / f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.json").write_text(json.dumps(rep.to_json()),
+                                                                                 encoding="utf-8")
 
 
 @pytest.fixture

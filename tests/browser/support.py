@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import posixpath
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from kbsite.plugin.api_pages import api_modules, api_uri
+from kbsite.plugin.topic_pages import topic_uri, topics_of
 from kbsite.reviews import Review, load_reviews
 from tests.helpers import ROOT
 
@@ -31,24 +34,10 @@ LAUNCH_ARGS = [
 ]
 VIEWPORT = {"width": 1280, "height": 800}
 SCREENSHOTS = ROOT / "screenshots"
+# Full-page screenshots of the reviews, light and dark, cost about a second of CPU each: `make test-review` takes them
+# (KB_SCREENSHOTS=1), `make test` does not unless asked.
+TAKE_SCREENSHOTS = os.environ.get("KB_SCREENSHOTS", "").strip().lower() not in {"", "0", "false", "no"}
 REPORTS = ROOT / "build" / "browser"  # /build/ is git-ignored
-
-# A term of each review's own content that search must find it by (the test checks the review contains it). Only
-# reviews that exist are searched; a review missing here fails the search test, which names the line to add.
-KEY_TERMS = {
-    "fm": "pairwise interaction",
-    "electra": "replaced token detection",
-    "elmo": "scalar mix",
-    "gpt1": "generative pre-training",
-    "roberta": "dynamic masking",
-    "musicvae": "hierarchical decoder",
-    "bert": "next sentence prediction",
-    "albert": "factorized embedding",
-    "als": "implicit feedback",
-    "bart": "text infilling",
-    "bahdanau": "additive attention",
-    "transformer": "scaled dot-product attention",
-}
 
 # Page weight: the gzip-compressed size of everything the first view of a review loads, search aside.
 WEIGHT_BUDGET_BYTES = 200 * 1000
@@ -65,23 +54,75 @@ def in_ci() -> bool:
 
 def reviews() -> list[Review]:
     """Every review that exists now, sorted by slug (the ids of the parametrized tests)."""
-    return sorted(load_reviews(ROOT / "docs"), key=lambda r: r.slug)
+    return sorted(load_reviews(ROOT), key=lambda r: r.slug)
 
 
+@functools.cache
 def review_slugs() -> list[str]:
     return [r.slug for r in reviews()]
 
 
+def sample_of(everything: list[Review]) -> list[Review]:
+    """The fixed subset of ``everything`` (sorted by slug) that the expensive interactions run on, in slug order:
+    the first two and the last two by slug, and the first review (by slug) of each topic. Its size depends on the
+    number of topics, not of reviews."""
+    chosen = {r.slug for r in everything[:2] + everything[-2:]}
+    first_of_topic: dict[str, str] = {}
+    for review in everything:
+        first_of_topic.setdefault(review.topic, review.slug)
+    chosen |= set(first_of_topic.values())
+    return [r for r in everything if r.slug in chosen]
+
+
+def sampled_reviews() -> list[Review]:
+    """The reviews that instant navigation, search and the dark-scheme pass visit (:func:`sample_of`); every review
+    still gets its own page check, light scheme, in test_browser_reviews.py."""
+    return sample_of(reviews())
+
+
+@functools.cache
+def sampled_slugs() -> frozenset[str]:
+    return frozenset(r.slug for r in sampled_reviews())
+
+
+def is_sampled_page(path: str) -> bool:
+    """Whether the page at URL ``path`` gets the interactions sampled for scale (the dark-scheme axe pass, the site's
+    real search index): every page the site has once, and the review and API pages of the sampled reviews."""
+    parts = path.split("/")
+    if len(parts) == 3 and parts[0] in {"reviews", "api"} and parts[2] == "" and parts[1] in review_slugs():
+        return parts[1] in sampled_slugs()
+    return True
+
+
+@functools.cache
+def _small_search_index(site: Path) -> str:
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    return json.dumps({**index, "docs": []})
+
+
+def use_small_search_index(context, served: Served) -> None:
+    """Answer the context's request for search/search_index.json with the site's search configuration and no
+    documents. The request is made and recorded as on any page, but the search worker does not index the whole site
+    again, which would cost each of N page loads time in proportion to N. Pages that are not sampled use this; the
+    search test and the sampled pages use the real index."""
+    body = _small_search_index(served.site)
+    context.route(served("search/search_index.json"),
+                  lambda route: route.fulfill(status=200, body=body, content_type="application/json"))
+
+
+def _url_path(rel: Path) -> str:
+    """``reviews/fm.md`` -> ``reviews/fm/``; ``index.md`` -> ``""`` (MkDocs' directory URLs)."""
+    parts = rel.parent.parts if rel.name in {"index.md", "README.md"} else rel.with_suffix("").parts
+    return "/".join(parts) + "/" if parts else ""
+
+
 def page_paths(docs: Path = ROOT / "docs") -> list[str]:
-    """The URL path (relative to the site root) of every page the build makes from ``docs/``, plus the 404 page."""
-    paths = []
-    for md in sorted(docs.rglob("*.md")):
-        rel = md.relative_to(docs)
-        if rel.parts[0] == "assets":
-            continue
-        parts = rel.parent.parts if rel.name in {"index.md", "README.md"} else rel.with_suffix("").parts
-        paths.append("/".join(parts) + "/" if parts else "")
-    return paths + ["404.html"]
+    """The URL path (relative to the site root) of every page the build makes: one per Markdown file of ``docs/``,
+    the pages the kb plugin generates (an API page per review, a page per topic), and the 404 page."""
+    paths = [_url_path(md.relative_to(docs)) for md in docs.rglob("*.md") if md.relative_to(docs).parts[0] != "assets"]
+    everything = reviews()
+    generated = [api_uri(m) for m in api_modules(everything)] + [topic_uri(t) for t in topics_of(everything)]
+    return sorted(set(paths + [_url_path(Path(uri)) for uri in generated])) + ["404.html"]
 
 
 def built_page_paths(site: Path) -> list[str]:
@@ -167,7 +208,8 @@ class Served:
 
 
 class Report:
-    """Figures gathered across the session, printed (visible with ``-s``) and written to build/browser/."""
+    """Figures gathered across the session (every process's part merged), written to build/browser/ and printed
+    with ``-s``."""
 
     def __init__(self) -> None:
         self.requests = 0
@@ -179,7 +221,18 @@ class Report:
         self.requests += len(log.requests)
         self.third_party += log.third_party
 
-    def write(self) -> None:
+    def to_json(self) -> dict[str, Any]:
+        """What one test process recorded, for :meth:`absorb` in the process that writes the report."""
+        return {"requests": self.requests, "third_party": self.third_party, "weights": self.weights, "axe": self.axe}
+
+    def absorb(self, part: dict[str, Any]) -> None:
+        self.requests += part["requests"]
+        self.third_party += part["third_party"]
+        self.weights.update(part["weights"])
+        self.axe.update(part["axe"])
+
+    def write(self) -> list[str]:
+        """Write the report's files; the lines of its summary (``make test`` prints them with ``-s``)."""
         REPORTS.mkdir(parents=True, exist_ok=True)
         lines = []
         if self.weights:
@@ -210,7 +263,7 @@ class Report:
         lines.append(f"Requests: {self.requests} seen, {len(self.third_party)} to other hosts (any is aborted unsent)")
         (REPORTS / "requests.json").write_text(
             json.dumps({"requests": self.requests, "third_party": self.third_party}, indent=2) + "\n", encoding="utf-8")
-        print("\n" + "\n".join(lines))
+        return lines
 
 
 # Math is typeset when the site is built (kbsite/math.py): a page that loads KaTeX's JavaScript is a regression.

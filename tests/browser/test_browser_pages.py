@@ -1,6 +1,6 @@
 """Every page of the site in Chromium: it loads without a console error, a failed request or a request to another
-host, no raw TeX in its text, and axe-core finds no serious or critical violation, light or dark. Review pages get the same checks in
-test_browser_reviews.py, from the one page load their own checks use."""
+host, no raw TeX in its text, and axe-core finds no serious or critical violation, light and (on the sampled pages)
+dark. Review pages get the same checks in test_browser_reviews.py, from the one page load their own checks use."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from tests.browser.support import (
     Report,
     Served,
     built_page_paths,
+    is_sampled_page,
     load_problems,
     page_paths,
     review_slugs,
+    use_small_search_index,
     wait_until_quiet,
 )
 
@@ -31,11 +33,16 @@ def test_every_built_page_is_visited(served: Served) -> None:
 
 @pytest.mark.parametrize("path", [p for p in PAGES if p not in REVIEW_PAGES], ids=lambda p: p or "home")
 def test_page_is_clean_and_accessible(page: Page, net: NetLog, served: Served, report: Report, path: str) -> None:
+    """The API page of a review outside the sample gets the light pass only, with a search index of no documents
+    (:func:`tests.browser.support.is_sampled_page`)."""
+    sampled = is_sampled_page(path)
+    if not sampled:
+        use_small_search_index(page.context, served)
     response = page.goto(served(path), wait_until="load")
     wait_until_quiet(page, net)  # fonts, the search index and the favicon come after "load"
     problems = load_problems(response, net, served)
     problems += [f"raw TeX in the text: {t!r}" for t in page.evaluate(MATH_JS)["raw"]]
-    problems += axe_problems(page, path, report)
+    problems += axe_problems(page, path, report, dark=sampled)
     assert problems == [], f"/{path}:\n" + "\n".join(problems)
 
 

@@ -1,5 +1,6 @@
-"""Every review in Chromium: its first view (weight, math, copy buttons, citations, screenshots) and math that survives
-instant navigation between reviews. Math is typeset at build time, so it is there when the page is: no waiting."""
+"""Every review in Chromium: its first view (weight, math, copy buttons, citations, screenshots); and math that survives
+instant navigation between the sampled reviews. Math is typeset at build time, so it is there when the page is: no
+waiting."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Page, Response
+from playwright.sync_api import Locator, Page, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser.accessibility import axe_problems
@@ -17,15 +18,19 @@ from tests.browser.support import (
     COPY_JS,
     MATH_JS,
     SCREENSHOTS,
+    TAKE_SCREENSHOTS,
     WEIGHT_BUDGET_BYTES,
     WEIGHT_EXCLUDED,
     NetLog,
     Report,
     Served,
+    is_sampled_page,
     katex_scripts,
     load_problems,
     relative_href,
     review_slugs,
+    sampled_reviews,
+    use_small_search_index,
     wait_until_quiet,
 )
 from tests.helpers import html_pages
@@ -106,9 +111,14 @@ def _citation_lands(page: Page) -> list[str]:
 @pytest.mark.parametrize("slug", SLUGS)
 def test_review_page(page: Page, net: NetLog, served: Served, report: Report, slug: str) -> None:
     """A review's first view (empty cache), all from one page load: it loads cleanly and within the weight budget;
-    its math, code blocks and citations render; axe finds nothing serious, light or dark; screenshots of it go to
-    screenshots/<slug>-light.png and -dark.png (git-ignored); its copy button copies and a citation click lands."""
+    its math, code blocks and citations render; axe finds nothing serious, light and (for a sampled review) dark;
+    with KB_SCREENSHOTS=1, screenshots of it go to screenshots/<slug>-light.png and -dark.png (git-ignored); its
+    copy button copies and a citation click lands. Outside the sample the page gets a search index of no documents
+    (:func:`tests.browser.support.use_small_search_index`)."""
     path = f"reviews/{slug}/"
+    sampled = is_sampled_page(path)
+    if not sampled:
+        use_small_search_index(page.context, served)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     responses: list[Response] = []
     page.on("response", lambda response: responses.append(response))
@@ -125,13 +135,12 @@ def test_review_page(page: Page, net: NetLog, served: Served, report: Report, sl
 
     problems += _content_problems(page)
 
-    SCREENSHOTS.mkdir(exist_ok=True)
-
     def screenshot(scheme: str) -> None:
+        SCREENSHOTS.mkdir(exist_ok=True)
         page.evaluate("() => scrollTo(0, 0)")
         page.screenshot(path=SCREENSHOTS / f"{slug}-{scheme}.png", full_page=True, animations="disabled")
 
-    problems += axe_problems(page, path, report, on_scheme=screenshot)
+    problems += axe_problems(page, path, report, on_scheme=screenshot if TAKE_SCREENSHOTS else None, dark=sampled)
     # Interactions last, so the screenshots show the page as it opens.
     problems += _citation_lands(page)
     problems += _copy_button_copies(page)
@@ -147,12 +156,22 @@ def _navigate_without_reload(page: Page, served: Served, go, to: str) -> None:
     assert page.evaluate("() => window.__kbMarker") == "no full page load", f"moving to /{to} reloaded the page"
 
 
+def _link_in_nav(page: Page, served: Served, here: str, target: str) -> Locator:
+    """The link to ``target`` in the primary navigation of the page at ``here``."""
+    # Material rewrites links to absolute URLs once instant navigation is on; match either form.
+    return page.locator(", ".join(f'.md-sidebar--primary a.md-nav__link[href="{h}"]'
+                                  for h in (relative_href(here, target), served(target)))).first
+
+
 def test_math_survives_instant_navigation_between_reviews(page: Page, net: NetLog, served: Served) -> None:
-    """Load one review, then reach every review (the first one last) by clicking its link in the navigation, then
-    step back and forward in history: no full page load happens, and each review arrives with all of its math typeset
-    (by the build: no KaTeX script is ever requested)."""
-    start = f"reviews/{SLUGS[0]}/" if len(SLUGS) > 1 else "reviews/"
-    tour = [f"reviews/{s}/" for s in SLUGS[1:] + SLUGS[:1]]
+    """Load one review, then reach every sampled review (the first one last) by clicking its link in the navigation
+    (through the reviews index when the page's navigation does not list it), then step back and forward in history:
+    no full page load happens, and each review arrives with all of its math typeset (by the build: no KaTeX script
+    is ever requested). The sample is :func:`tests.browser.support.sampled_reviews`; every review's math is checked
+    on its own page load above."""
+    sample = [r.slug for r in sampled_reviews()]
+    start = f"reviews/{sample[0]}/" if len(sample) > 1 else "reviews/"
+    tour = [f"reviews/{s}/" for s in sample[1:] + sample[:1]]
     page.goto(served(start), wait_until="load")
     page.evaluate("() => { window.__kbMarker = 'no full page load'; }")  # a full page load would lose it
 
@@ -161,21 +180,24 @@ def test_math_survives_instant_navigation_between_reviews(page: Page, net: NetLo
         assert page.locator(".md-content .arithmatex").count() == math_in_build, at
         assert _math_problems(page) == [], at
 
-    here = start
+    visited = [start]
     for target in tour:
-        # Material rewrites links to absolute URLs once instant navigation is on; match either form.
-        link = ", ".join(f'.md-sidebar--primary a.md-nav__link[href="{h}"]'
-                         for h in (relative_href(here, target), served(target)))
-        _navigate_without_reload(page, served, page.locator(link).first.click, target)
+        link = _link_in_nav(page, served, visited[-1], target)
+        if link.count() == 0:  # a navigation that lists only some reviews: go by the index, which lists them all
+            _navigate_without_reload(page, served, _link_in_nav(page, served, visited[-1], "reviews/").click,
+                                     "reviews/")
+            visited.append("reviews/")
+            link = page.locator(", ".join(f'.md-content a[href="{h}"]'
+                                          for h in (relative_href("reviews/", target), served(target)))).first
+        _navigate_without_reload(page, served, link.click, target)
         arrived(target)
-        here = target
+        visited.append(target)
     assert page.evaluate("() => performance.getEntriesByType('navigation')[0].name") == served(start)
 
-    before = ([start] + tour)[-2]
-    _navigate_without_reload(page, served, page.go_back, before)
-    arrived(before)
-    _navigate_without_reload(page, served, page.go_forward, here)
-    arrived(here)
+    _navigate_without_reload(page, served, page.go_back, visited[-2])
+    arrived(visited[-2])
+    _navigate_without_reload(page, served, page.go_forward, visited[-1])
+    arrived(visited[-1])
     assert net.problems() == {}
     assert katex_scripts(net.requests) == []
 

@@ -1,13 +1,42 @@
-"""The site's search (Material's worker over search/search_index.json) finds each review by its title and by a key
-term of its content. One page load serves every query: each query is typed into the same search box."""
+"""The site's search (Material's worker over search/search_index.json) finds a review by its title and by each of its
+key terms (front matter ``key_terms``). Every review must name key terms that occur in its text; the queries run in
+the browser on the fixed sample of reviews of :func:`tests.browser.support.sampled_reviews`. One page load serves
+every query: each query is typed into the same search box."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
+import pytest
 from playwright.sync_api import Page
 
-from tests.browser.support import KEY_TERMS, NetLog, Served, reviews
+from kbsite.checker import key_term_problems
+from kbsite.reviews import Review, read_front_matter
+from tests.browser.support import NetLog, Served, reviews, sampled_reviews
+from tests.helpers import ROOT
+
+@pytest.mark.parametrize("review", reviews(), ids=lambda r: r.slug)
+def test_review_names_key_terms_of_its_own_text(review: Review) -> None:
+    """The same rule as ``make check`` (kbsite.checker.key_term_problems): terms that the page contains."""
+    assert [str(p) for p in key_term_problems(review)] == []
+
+
+@pytest.mark.parametrize(("field", "problem"), [
+    ("", "docs/reviews/demo.md:1: front matter lacks 'key_terms' — add key_terms:"),
+    ("key_terms: []\n", "docs/reviews/demo.md:3: front matter 'key_terms' is [] — expected a list of one to three"),
+    ("key_terms: [a, b, c, d]\n", "docs/reviews/demo.md:3: front matter 'key_terms' is ['a', 'b', 'c', 'd']"),
+    ("key_terms: [quantum annealing]\n", "docs/reviews/demo.md:3: key term 'quantum annealing' does not occur"),
+])
+def test_missing_or_foreign_key_terms_name_the_file_and_the_field(field: str, problem: str) -> None:
+    text = f"---\ntitle: Demo\n{field}---\n\n# Demo\n\nA pairwise   interaction of a and b, c and d.\n"
+    review = Review("demo", ROOT / "docs/reviews/demo.md", "docs/reviews/demo.md", text,
+                    read_front_matter(text, "docs/reviews/demo.md"))
+    problems = [str(p) for p in key_term_problems(review)]
+    assert len(problems) == 1 and problems[0].startswith(problem), problems
+    ok = text.replace(field, "key_terms: [Pairwise interaction, a]\n") if field else text
+    if field:
+        assert key_term_problems(Review("demo", review.path, review.rel, ok, read_front_matter(ok, review.rel))) == []
 
 
 def _search(page: Page, query: str) -> list[str]:
@@ -25,23 +54,18 @@ def _search(page: Page, query: str) -> list[str]:
     return list(dict.fromkeys(urlsplit(h).path for h in hrefs))  # a page and its sections: one entry
 
 
-def test_search_finds_every_review_by_title_and_key_term(page: Page, net: NetLog, served: Served) -> None:
+def test_search_finds_sampled_reviews_by_title_and_key_terms(page: Page, net: NetLog, served: Served) -> None:
     warnings: list[str] = []
     page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
     page.goto(served(), wait_until="load")
 
     problems, ranks = [], []
-    for review in reviews():
+    for review in sampled_reviews():
         target = f"/reviews/{review.slug}/"
-        term = KEY_TERMS.get(review.slug)
-        source = " ".join(review.path.read_text(encoding="utf-8").split()).casefold()
-        if term is None:
-            problems.append(f"{review.slug}: no key term; add one to KEY_TERMS in tests/browser/support.py")
-        elif term.casefold() not in source:  # the term must be the review's own words, or the test passes on luck
-            problems.append(f"{review.slug}: the key term {term!r} is not in {review.path.name}; pick one that is")
-        for kind, query in (("title", review.title), ("key term", term)):
-            if not query:
-                continue
+        bad_terms = key_term_problems(review)
+        problems += bad_terms
+        queries = [("title", review.title)] + ([] if bad_terms else [("key term", t) for t in review.key_terms])
+        for kind, query in queries:
             warnings.clear()
             found = _search(page, query)  # the results Material shows first (it loads more on scrolling)
             if target in found:
