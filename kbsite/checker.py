@@ -261,6 +261,10 @@ def check_sections(project: Project) -> Iterator[Problem]:
         found = [(m.group(1).strip(), _line_of(masked, m.start()))
                  for m in re.finditer(r"^## +(.+?)\s*$", masked, re.MULTILINE)]
         titles = [t for t, _ in found]
+        for heading in re.finditer(r"^#{1,6} +.*(?:\$|\\\(|\\\[).*$", masked, re.MULTILINE):
+            yield Problem(review.rel, _line_of(masked, heading.start()), "math in a heading",
+                          "write the symbol as text (ε, not $\\epsilon$): the table of contents shows headings as "
+                          "plain text, where TeX stays raw")
         if not re.search(r"^# +\S", masked, re.MULTILINE):
             yield Problem(review.rel, 1, "no '# Title' heading", "add one after the front matter")
         missing = [s for s in REQUIRED_SECTIONS if s not in titles]

@@ -67,6 +67,7 @@ CHECK_OF_PREFIX = {
     "not_utf8": "check_encoding",
     "missing_section": "check_sections",
     "sections_out": "check_sections",
+    "sections_math": "check_sections",
     "broken_internal": "check_links",
     "todo_left": "check_placeholders",
 }
