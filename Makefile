@@ -13,7 +13,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: help venv serve serve-full build test test-review check new-review figures bench lock clean
+.PHONY: help venv serve serve-full build test test-review check new-review figures bench lighthouse lock clean
 
 help: ## List every target with what it does
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ figures: $(STAMP) ## Regenerate the reviews' figures and MIDI files from scripts
 
 bench: $(STAMP) ## Time the snippets against peer libraries and the site build; rewrite docs/benchmarks.md (minutes; not in make test)
 	$(PY) bench/run.py
+
+lighthouse: $(STAMP) ## Lighthouse 12 (mobile) on every review, built strictly and served with gzip; table to docs/benchmarks.md (minutes; needs Node/npm; not in make test)
+	$(PY) bench/lighthouse.py
 
 lock: $(STAMP) ## Re-pin every installed package into requirements/constraints.txt
 	$(PY) -m pip freeze --exclude-editable | sed -E 's/^torch==([0-9.]+)\+cpu$$/torch==\1/' > requirements/constraints.txt

@@ -33,7 +33,7 @@ from kbsite.citations import find_citations, mask_code, unknown_key
 from kbsite.problems import Problem
 from kbsite.reviews import TOPICS, Review, field_line, load_reviews
 
-__all__ = ["CHECKS", "KEY_FORMAT", "RESERVED_SLUGS", "Problem", "main", "run_checks"]
+__all__ = ["CHECKS", "KEY_FORMAT", "RESERVED_SLUGS", "Problem", "key_term_problems", "main", "run_checks"]
 
 REQUIRED_SECTIONS = [
     "TL;DR",
@@ -116,6 +116,23 @@ class Project:
         return read_bibtex(self.root / "bibliography.bib")
 
 
+def key_term_problems(review: Review) -> list[Problem]:
+    """Why a review's ``key_terms`` cannot serve site search: missing, malformed, or not words of its own text (the
+    browser tests search for them, so terms the page does not contain would make that test pass on luck)."""
+    terms = review.meta.get("key_terms")
+    ok, expected = FIELDS["key_terms"]
+    if terms is None:
+        return [Problem(review.rel, 1, "front matter lacks 'key_terms'", f"add key_terms: <{expected}>")]
+    line = field_line(review.text, "key_terms")
+    if not ok(terms):
+        return [Problem(review.rel, line, f"front matter 'key_terms' is {terms!r}", f"expected {expected}")]
+    body = _words(mask_code("".join(review.text.splitlines(keepends=True)[review.front.lines :])))
+    # A word may continue ("interaction" is found in "interactions").
+    return [Problem(review.rel, line, f"key term '{term}' does not occur in the review's text",
+                    "use a phrase the review itself contains (search must find it)")
+            for term in terms if _words(term).rstrip() not in body]
+
+
 # --- the checks ---------------------------------------------------------------------------------------------
 
 
@@ -135,6 +152,8 @@ def check_front_matter(project: Project) -> Iterator[Problem]:
             yield Problem(rel, 1, f"slug '{review.slug}' is the name of a module of the standard library or a "
                           "dependency", "rename the review's files")
         for name, (ok, expected) in FIELDS.items():
+            if name == "key_terms":
+                continue  # key_term_problems below
             if name not in data:
                 yield Problem(rel, 1, f"front matter lacks '{name}'", f"add {name}: <{expected}>")
             elif not ok(data[name]):
@@ -146,12 +165,7 @@ def check_front_matter(project: Project) -> Iterator[Problem]:
         if _nonempty_str(data.get("bibkey")) and data["bibkey"] not in keys:
             yield Problem(rel, field_line(text, "bibkey"), f"bibkey '{data['bibkey']}' is not in bibliography.bib",
                           "add the entry or fix the key")
-        if _str_list(data.get("key_terms"), 3):
-            body = _words(mask_code(text[len("".join(text.splitlines(keepends=True)[: front.lines])) :]))
-            for term in data["key_terms"]:
-                if _words(term).rstrip() not in body:  # a word may continue ("interaction" in "interactions")
-                    yield Problem(rel, field_line(text, "key_terms"), f"key term '{term}' does not occur in the "
-                                  "review's text", "use a phrase the review itself contains (search must find it)")
+        yield from key_term_problems(review)
         links = data.get("links")
         if links is not None and not (
             isinstance(links, dict) and all(isinstance(v, str) and v.startswith("https://") for v in links.values())

@@ -73,11 +73,12 @@ def _relink(nav: Navigation) -> None:
 def add_pages(
     nav: Navigation, files: Files, reviews: list[Review], reviews_title: str, api_title: str, limit: int
 ) -> list[Problem]:
-    """Append one section per topic to the reviews section and to the API section; a missing section is a problem."""
+    """Append one section per topic to the reviews section and to the API section; a missing section is a problem
+    when there are reviews to place."""
     problems = []
     reviews_section, api_section = _section(nav.items, reviews_title), _section(nav.items, api_title)
     for title, section in ((reviews_title, reviews_section), (api_title, api_section)):
-        if section is None:
+        if section is None and reviews:
             problems.append(Problem("mkdocs.yml", 1, f"the nav has no section '{title}' for the kb plugin",
                                     f"add '- {title}:' to nav, or set the kb plugin's option to an existing one"))
     placed: set[str] = set()  # a module two reviews share is listed once, under the first topic

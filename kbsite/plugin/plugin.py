@@ -6,7 +6,9 @@
 - ``on_nav``: add the reviews and the API pages to the navigation (:mod:`kbsite.plugin.navigation`);
 - ``on_page_markdown``: citations (:mod:`kbsite.citations`), the paper card, related reviews, and the generated
   lists of the reviews index and the bibliography page;
-- ``on_page_content``: the HTML allowlist on the rendered page (:mod:`kbsite.html_policy`).
+- ``on_page_content``: the HTML allowlist on the rendered page (:mod:`kbsite.html_policy`);
+- ``on_post_page``: the page's math typeset with the vendored KaTeX at build time (:mod:`kbsite.math`), after the
+  search plugin has indexed the page, so search keeps the TeX rather than KaTeX's output.
 
 Every problem is logged as a warning that names the file and line, so ``mkdocs build --strict`` fails on it.
 """
@@ -23,6 +25,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from kbsite import html_policy
+from kbsite import math as kb_math
 from kbsite.bibliography import Bibliography
 from kbsite.citations import render_citations
 from kbsite.plugin import bibliography_page, indexes, navigation, paper_card
@@ -110,3 +113,11 @@ class KbPlugin(BasePlugin[KbConfig]):
         where, text = self._source(page)
         _report(html_policy.html_problems(html, where, text))
         return html
+
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        if not kb_math.has_math(output):
+            return output
+        where, text = self._source(page)
+        output, problems = kb_math.render_math(output, where, text, Path(config.docs_dir) / kb_math.KATEX_JS)
+        _report(problems)
+        return output

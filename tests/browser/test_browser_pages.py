@@ -1,6 +1,6 @@
 """Every page of the site in Chromium: it loads without a console error, a failed request or a request to another
-host, and axe-core finds no serious or critical violation, light and (on the sampled pages) dark. Review pages get
-the same checks in test_browser_reviews.py, from the one page load their own checks use."""
+host, no raw TeX in its text, and axe-core finds no serious or critical violation, light and (on the sampled pages)
+dark. Review pages get the same checks in test_browser_reviews.py, from the one page load their own checks use."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from playwright.sync_api import Page
 
 from tests.browser.accessibility import axe_problems
 from tests.browser.support import (
+    MATH_JS,
     NetLog,
     Report,
     Served,
@@ -40,6 +41,7 @@ def test_page_is_clean_and_accessible(page: Page, net: NetLog, served: Served, r
     response = page.goto(served(path), wait_until="load")
     wait_until_quiet(page, net)  # fonts, the search index and the favicon come after "load"
     problems = load_problems(response, net, served)
+    problems += [f"raw TeX in the text: {t!r}" for t in page.evaluate(MATH_JS)["raw"]]
     problems += axe_problems(page, path, report, dark=sampled)
     assert problems == [], f"/{path}:\n" + "\n".join(problems)
 

@@ -1,9 +1,11 @@
 """Every review in Chromium: its first view (weight, math, copy buttons, citations, screenshots); and math that survives
-instant navigation between the sampled reviews."""
+instant navigation between the sampled reviews. Math is typeset at build time, so it is there when the page is: no
+waiting."""
 
 from __future__ import annotations
 
 import gzip
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,6 +25,7 @@ from tests.browser.support import (
     Report,
     Served,
     is_sampled_page,
+    katex_scripts,
     load_problems,
     relative_href,
     review_slugs,
@@ -30,17 +33,9 @@ from tests.browser.support import (
     use_small_search_index,
     wait_until_quiet,
 )
+from tests.helpers import html_pages
 
 SLUGS = review_slugs()
-MATH_DONE_JS = "() => [...document.querySelectorAll('.md-content .arithmatex')].every(e => e.querySelector('.katex'))"
-
-
-def _wait_for_math(page: Page) -> None:
-    """KaTeX renders on Material's document$; give it a moment, then let the checks report what is left."""
-    try:
-        page.wait_for_function(MATH_DONE_JS, timeout=5000)
-    except PlaywrightTimeoutError:
-        pass  # the checks that follow say what is wrong
 
 
 def _math_problems(page: Page) -> list[str]:
@@ -138,7 +133,6 @@ def test_review_page(page: Page, net: NetLog, served: Served, report: Report, sl
         problems.append(f"first view {weight['gzip_bytes'] / 1000:.1f} kB gzip > {WEIGHT_BUDGET_BYTES / 1000:.0f} kB; "
                         f"largest: {largest}")
 
-    _wait_for_math(page)
     problems += _content_problems(page)
 
     def screenshot(scheme: str) -> None:
@@ -159,7 +153,6 @@ def _navigate_without_reload(page: Page, served: Served, go, to: str) -> None:
     go()
     page.wait_for_url(served(to))
     page.wait_for_function("() => !document.querySelector('article[data-kb-old]')")
-    _wait_for_math(page)
     assert page.evaluate("() => window.__kbMarker") == "no full page load", f"moving to /{to} reloaded the page"
 
 
@@ -173,13 +166,13 @@ def _link_in_nav(page: Page, served: Served, here: str, target: str) -> Locator:
 def test_math_survives_instant_navigation_between_reviews(page: Page, net: NetLog, served: Served) -> None:
     """Load one review, then reach every sampled review (the first one last) by clicking its link in the navigation
     (through the reviews index when the page's navigation does not list it), then step back and forward in history:
-    no full page load happens, and KaTeX renders each review every time. The sample is
-    :func:`tests.browser.support.sampled_reviews`; every review's math is checked on its own page load above."""
+    no full page load happens, and each review arrives with all of its math typeset (by the build: no KaTeX script
+    is ever requested). The sample is :func:`tests.browser.support.sampled_reviews`; every review's math is checked
+    on its own page load above."""
     sample = [r.slug for r in sampled_reviews()]
     start = f"reviews/{sample[0]}/" if len(sample) > 1 else "reviews/"
     tour = [f"reviews/{s}/" for s in sample[1:] + sample[:1]]
     page.goto(served(start), wait_until="load")
-    _wait_for_math(page)
     page.evaluate("() => { window.__kbMarker = 'no full page load'; }")  # a full page load would lose it
 
     def arrived(at: str) -> None:
@@ -206,3 +199,16 @@ def test_math_survives_instant_navigation_between_reviews(page: Page, net: NetLo
     _navigate_without_reload(page, served, page.go_forward, visited[-1])
     arrived(visited[-1])
     assert net.problems() == {}
+    assert katex_scripts(net.requests) == []
+
+
+def test_no_page_loads_katex_javascript(served: Served) -> None:
+    """Math is typeset by the build: no built page references a KaTeX script, and the site ships none (the browser
+    side of this, every request of every page the other tests load, is checked by ``load_problems``)."""
+    referenced = [f"{p.relative_to(served.site)}: {src}" for p in html_pages(served.site)
+                  for src in re.findall(r'<script[^>]*\ssrc="([^"]+)"', p.read_text(encoding="utf-8"))
+                  if katex_scripts([src])]
+    shipped = [str(p.relative_to(served.site)) for p in served.site.rglob("*.js") if katex_scripts([p.as_posix()])]
+    assert referenced == [] and shipped == []
+    math_pages = [p for p in html_pages(served.site) if 'class="arithmatex' in p.read_text(encoding="utf-8")]
+    assert len(math_pages) >= len(SLUGS)  # the math is there, typeset, without the scripts

@@ -11,51 +11,28 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page
 
-from kbsite.reviews import Review, field_line, read_front_matter
+from kbsite.checker import key_term_problems
+from kbsite.reviews import Review, read_front_matter
 from tests.browser.support import NetLog, Served, reviews, sampled_reviews
 from tests.helpers import ROOT
 
-KEY_TERMS_FIELD = "key_terms"
-KEY_TERMS_HINT = "a list of one to three phrases of the review's own text that site search must find it by"
-
-
-def _words(text: str) -> str:
-    """Lower-cased words separated by one space, a space either side: punctuation, hyphens and markup do not split a
-    phrase for search (the content checker compares the same way)."""
-    return " " + re.sub(r"[\W_]+", " ", text.casefold()).strip() + " "
-
-
-def key_term_problems(review: Review) -> list[str]:
-    """Why the review's ``key_terms`` cannot serve the search test; each line names the file and the field."""
-    terms = review.meta.get(KEY_TERMS_FIELD)
-    if terms is None:
-        add = f"add {KEY_TERMS_FIELD}: [...], {KEY_TERMS_HINT}"
-        return [f"{review.rel}:1: front matter has no '{KEY_TERMS_FIELD}' — {add}"]
-    where = f"{review.rel}:{field_line(review.text, KEY_TERMS_FIELD)}: front matter '{KEY_TERMS_FIELD}'"
-    if not (isinstance(terms, list) and 1 <= len(terms) <= 3 and all(isinstance(t, str) and t.strip() for t in terms)):
-        return [f"{where} is {terms!r} — expected {KEY_TERMS_HINT}"]
-    body = _words("\n".join(review.text.splitlines()[review.front.lines:]))  # the front matter holds the terms
-    # The terms must be the review's own words, or the search test passes on luck.
-    return [f"{where}: {t!r} does not occur in the review's text — pick a phrase that does"
-            for t in terms if _words(t).rstrip() not in body]
-
-
 @pytest.mark.parametrize("review", reviews(), ids=lambda r: r.slug)
 def test_review_names_key_terms_of_its_own_text(review: Review) -> None:
-    assert key_term_problems(review) == []
+    """The same rule as ``make check`` (kbsite.checker.key_term_problems): terms that the page contains."""
+    assert [str(p) for p in key_term_problems(review)] == []
 
 
 @pytest.mark.parametrize(("field", "problem"), [
-    ("", "docs/reviews/demo.md:1: front matter has no 'key_terms' — add key_terms: [...]"),
+    ("", "docs/reviews/demo.md:1: front matter lacks 'key_terms' — add key_terms:"),
     ("key_terms: []\n", "docs/reviews/demo.md:3: front matter 'key_terms' is [] — expected a list of one to three"),
     ("key_terms: [a, b, c, d]\n", "docs/reviews/demo.md:3: front matter 'key_terms' is ['a', 'b', 'c', 'd']"),
-    ("key_terms: [quantum annealing]\n", "docs/reviews/demo.md:3: front matter 'key_terms': 'quantum annealing' does"),
+    ("key_terms: [quantum annealing]\n", "docs/reviews/demo.md:3: key term 'quantum annealing' does not occur"),
 ])
 def test_missing_or_foreign_key_terms_name_the_file_and_the_field(field: str, problem: str) -> None:
     text = f"---\ntitle: Demo\n{field}---\n\n# Demo\n\nA pairwise   interaction of a and b, c and d.\n"
     review = Review("demo", ROOT / "docs/reviews/demo.md", "docs/reviews/demo.md", text,
                     read_front_matter(text, "docs/reviews/demo.md"))
-    problems = key_term_problems(review)
+    problems = [str(p) for p in key_term_problems(review)]
     assert len(problems) == 1 and problems[0].startswith(problem), problems
     ok = text.replace(field, "key_terms: [Pairwise interaction, a]\n") if field else text
     if field:

@@ -1,0 +1,263 @@
+"""Math typeset at build time: KaTeX's HTML in the built page, and no KaTeX JavaScript in the browser.
+
+``pymdownx.arithmatex`` (``generic: true``) turns ``$...$`` into ``<span class="arithmatex">\\(...\\)</span>`` and
+``$$...$$`` into ``<div class="arithmatex">\\[...\\]</div>``, with the TeX HTML-escaped. :func:`render_math` replaces
+each of them with the output of ``katex.renderToString`` (HTML plus KaTeX's hidden MathML copy for screen readers),
+run on the site's own vendored ``docs/assets/katex/katex.min.js``; the browser then needs only KaTeX's CSS and fonts.
+A formula KaTeX rejects (a parse error, or a strict-mode complaint about LaTeX-incompatible input) comes back as a
+:class:`~kbsite.problems.Problem` naming the Markdown file, the formula's line in it and KaTeX's message; its element is left as it
+was. The plugin calls it on the finished page (``on_post_page``), after the search plugin has indexed the page's
+content: the search index keeps each formula once, as its TeX source, instead of KaTeX's glyphs, its MathML and
+its TeX annotation run together.
+
+The engine is QuickJS, through the ``quickjs-ng`` package (an embedded JavaScript engine; ``import quickjs``), chosen
+by measurement on the 306 formulas of the six reviews (``bench/math_build.py`` repeats the comparison for the
+candidates installed):
+
+=============  ==============  =====================  =======================  ======================
+engine         installed size  start (load KaTeX)     per formula, 1st pass    output = Node's KaTeX
+=============  ==============  =====================  =======================  ======================
+quickjs-ng     8.1 MB          20-28 ms               0.70 ms                  306 / 306
+quickjs        6.4 MB          20 ms                  about 0.6 ms             306 / 306
+mini-racer     85 MB (V8)      95 ms                  0.58-0.74 ms             306 / 306
+dukpy          17 MB           26-38 ms               1.6 ms                   306 / 306
+=============  ==============  =====================  =======================  ======================
+
+(CPU time of the process on this project's two-core machine; ``quickjs``, which shares ``import quickjs`` with
+``quickjs-ng``, was timed by wall clock before it was replaced.) All four give KaTeX's own output byte for byte. A
+build renders each formula once, so the first pass counts: the QuickJS packages are about as fast as V8 there (V8
+pulls ahead only when warm, 0.46-0.65 ms), at a tenth of its size. ``quickjs`` (the original binding) is archived and
+has no wheels for Python 3.13 and later; ``quickjs-ng`` is maintained and ships abi3 wheels for every CPython from
+3.10 on Linux, macOS and Windows, so a contributor needs nothing but ``pip``. Node would also do (a separate
+process, 50 ms to start) but is not on every contributor's machine. One quirk of ``quickjs-ng`` 0.17: a string
+that QuickJS built by concatenation (as KaTeX's output is) cannot be returned to Python ("Unknown quickjs tag: -6"),
+so the result crosses as ``JSON.stringify`` output, which is a flat string.
+
+The first formulas of a page get their fonts preloaded (``<link rel="preload">``, the parts of KaTeX's fonts that
+``scripts/katex_fonts.py`` splits by Unicode range): without it, Lighthouse saw the first paragraph with math laid out
+again when its fonts arrived (a layout shift of 0.095 on the FM review).
+
+The engine is started once per build (once per process and thread: a QuickJS context must stay on its thread) and
+only when a page has math; each distinct formula is rendered once per process, which also makes ``mkdocs serve``'s
+rebuilds cheap.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+import re
+import threading
+from pathlib import Path
+
+from kbsite.problems import Problem
+
+__all__ = ["KATEX_JS", "PRELOAD_FORMULAS", "Katex", "math_problem", "engine", "fonts_used", "has_math", "render_math"]
+
+KATEX_JS = Path("assets") / "katex" / "katex.min.js"  # relative to docs_dir
+_DEFAULT_KATEX = Path(__file__).resolve().parents[1] / "docs" / KATEX_JS
+
+# The element arithmatex writes: a span (inline, "\(...\)") or a div (display, "\[...\]") whose class list starts
+# with arithmatex, holding only text (escaped TeX). Group "body" is that text.
+_MATH = re.compile(
+    r'<(?P<tag>span|div)(?P<attrs>[^>]*?\sclass="arithmatex(?:\s[^"]*)?"[^>]*)>(?P<body>[^<]*)</(?P=tag)>'
+)
+_DELIMS = {"span": ("\\(", "\\)"), "div": ("\\[", "\\]")}
+
+# Runs once in the engine, after katex.min.js. KaTeX reports strict-mode complaints through console.warn, which an
+# embedded engine does not have: collect them, and report them like errors.
+_GLUE = r"""
+var __kbWarnings = [];
+globalThis.console = {
+  warn: function (m) { __kbWarnings.push(String(m)); },
+  error: function (m) { __kbWarnings.push(String(m)); },
+  log: function () {}
+};
+function __kbRender(tex, display) {
+  __kbWarnings = [];
+  var out = {};
+  try {
+    out.html = katex.renderToString(tex, {displayMode: display, throwOnError: true});
+  } catch (e) {
+    out.error = (e && e.message) ? e.message : String(e);
+  }
+  out.warnings = __kbWarnings;
+  return JSON.stringify(out);
+}
+"""
+
+
+def math_problem(where: str, line: int | None, tex: str, message: str) -> Problem:
+    """The problem of a formula KaTeX cannot render: the Markdown file, the formula's line (1 when it is not in the
+    file, e.g. an include), the formula and KaTeX's message."""
+    short = tex if len(tex) <= 60 else tex[:57] + "..."
+    return Problem(where, line or 1, f"KaTeX cannot render the formula {short!r}: {message}",
+                   "fix the TeX; KaTeX supports LaTeX math mode, not text-mode commands or Unicode letters in math")
+
+
+class Katex:
+    """``katex.renderToString`` of one ``katex.min.js`` in an embedded QuickJS context."""
+
+    def __init__(self, katex_js: Path) -> None:
+        import quickjs  # the quickjs-ng package; imported here so that pages without math never need it
+
+        self.path = katex_js
+        context = quickjs.Context()
+        context.eval(katex_js.read_text(encoding="utf-8"))
+        context.eval(_GLUE)
+        self.version = str(context.eval("katex.version"))
+        self._context = context  # keeps the function's runtime alive
+        self._render = context.get("__kbRender")
+        self._cache: dict[tuple[str, bool], tuple[str | None, str | None]] = {}
+
+    def render(self, tex: str, display: bool) -> tuple[str | None, str | None]:
+        """KaTeX's HTML for ``tex``, and ``None``; or ``None`` and KaTeX's message (first strict warning, if any)."""
+        key = (tex, display)
+        if key not in self._cache:
+            out = json.loads(self._render(tex, display))
+            if "error" in out:
+                self._cache[key] = (None, out["error"])
+            elif out["warnings"]:
+                self._cache[key] = (None, out["warnings"][0])
+            else:
+                self._cache[key] = (out["html"], None)
+        return self._cache[key]
+
+
+_engines = threading.local()
+
+
+def engine(katex_js: Path | None = None) -> Katex:
+    """The engine for ``katex_js`` (the vendored KaTeX by default), started on first use in this thread and kept;
+    a changed file (``mkdocs serve``) starts a new one."""
+    path = Path(katex_js or _DEFAULT_KATEX).resolve()
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    cached = getattr(_engines, "by_key", None)
+    if cached is None:
+        cached = _engines.by_key = {}
+    if key not in cached:
+        cached.clear()
+        cached[key] = Katex(path)
+    return cached[key]
+
+
+# Which of KaTeX's fonts a glyph of its HTML is set in: the first class of the glyph's span found here, else
+# KaTeX_Main for the plain atoms. Used only to choose the fonts to preload, so a miss costs time, never rendering.
+_FONT_OF_CLASS = {
+    "mathnormal": "Math-Italic", "mathit": "Main-Italic", "mathbf": "Main-Bold", "textbf": "Main-Bold",
+    "boldsymbol": "Math-BoldItalic", "mathbb": "AMS-Regular", "amsrm": "AMS-Regular", "textbb": "AMS-Regular",
+    "mathcal": "Caligraphic-Regular", "mathfrak": "Fraktur-Regular", "textfrak": "Fraktur-Regular",
+    "mathboldfrak": "Fraktur-Bold", "mathtt": "Typewriter-Regular", "texttt": "Typewriter-Regular",
+    "mathscr": "Script-Regular", "mathsf": "SansSerif-Regular", "textsf": "SansSerif-Regular",
+    "mathboldsf": "SansSerif-Bold", "mathitsf": "SansSerif-Italic", "size1": "Size1-Regular",
+    "size2": "Size2-Regular", "size3": "Size3-Regular", "size4": "Size4-Regular", "small-op": "Size1-Regular",
+    "large-op": "Size2-Regular", "mathrm": "Main-Regular", "textrm": "Main-Regular",
+}
+_PLAIN_ATOMS = {"mord", "mrel", "mbin", "mopen", "mclose", "mpunct", "mop", "minner"}
+_GLYPH = re.compile(r'<span class="([^"]+)"(?: style="[^"]*")?>([^<]+)</span>')
+PRELOAD_FORMULAS = 6  # the fonts of a page's first few formulas are preloaded: those a reader sees first
+
+
+def fonts_used(rendered: str) -> list[str]:
+    """The parts of KaTeX's split fonts (``scripts/katex_fonts.py``) that KaTeX's HTML ``rendered`` needs, as file
+    names such as ``Main-Regular.ascii.woff2``, in order of first use."""
+    visual = rendered.split('<span class="katex-html"', 1)[-1]  # the glyphs, not the MathML
+    found: dict[str, None] = {}
+    for classes, text in _GLYPH.findall(visual):
+        names = classes.split()
+        family = next((_FONT_OF_CLASS[c] for c in names if c in _FONT_OF_CLASS), None)
+        if family is None and _PLAIN_ATOMS.intersection(names):
+            family = "Main-Regular"
+        if family is None:
+            continue
+        for char in html_lib.unescape(text):
+            if (char.isspace() and char != "\xa0") or char == "\u200b":
+                continue
+            part = "ascii" if ord(char) <= 0x7F or char == "\xa0" else "more"
+            found[f"{family}.{part}.woff2"] = None
+    return list(found)
+
+
+def _with_preloads(page: str, fonts: list[str]) -> str:
+    """``page`` with a preload link for each font, next to the link to KaTeX's stylesheet (same folder)."""
+    link = re.search(r'<link rel="stylesheet" href="([^"]*?)katex\.css"', page)
+    if link is None or not fonts:
+        return page
+    tags = "".join(f'<link rel="preload" href="{link.group(1)}split/{font}" as="font" type="font/woff2" crossorigin>'
+                   for font in fonts)
+    return page[: link.start()] + tags + page[link.start() :]
+
+
+def has_math(html: str) -> bool:
+    """Whether a page's HTML holds any arithmatex element (the cheap test before starting the engine)."""
+    return 'class="arithmatex' in html
+
+
+def _line_of(tex: str, nth: int, source: str | None) -> int | None:
+    """The 1-based line of the ``nth`` (0-based) occurrence of ``tex`` in the Markdown ``source``, if it is there.
+
+    Display math may be indented in the source (in a list or an admonition), so when the whole TeX is not found
+    its first line is looked for."""
+    if not source:
+        return None
+    for needle in (tex.strip(), tex.strip().splitlines()[0].strip() if tex.strip() else ""):
+        if not needle:
+            continue
+        start = -1
+        for _ in range(nth + 1):
+            start = source.find(needle, start + 1)
+            if start < 0:
+                break
+        if start < 0 and nth:
+            start = source.find(needle)  # fewer occurrences than on the page: name the first
+        if start >= 0:
+            return source.count("\n", 0, start) + 1
+    return None
+
+
+def render_math(
+    html: str, where: str, source: str | None = None, katex_js: Path | None = None
+) -> tuple[str, list[Problem]]:
+    """Typeset every arithmatex formula of a page's HTML with KaTeX.
+
+    Args:
+        html: the page's HTML (MkDocs' ``on_post_page``; any HTML that holds arithmatex's elements).
+        where: the page's Markdown file, as error messages should name it.
+        source: the text of that file (front matter included), to find the line of a formula that fails.
+        katex_js: the ``katex.min.js`` to run; the vendored one by default.
+
+    Returns:
+        The HTML with KaTeX's output in place of each formula and, next to the link to KaTeX's stylesheet, a
+        preload link for each font part the first :data:`PRELOAD_FORMULAS` formulas use (so that the first math a
+        reader sees is not laid out again when its fonts arrive); and one problem (:func:`math_problem`) per formula KaTeX
+        rejected (those are left as they were). A page without math is returned as is, without starting the
+        engine.
+    """
+    if not has_math(html):
+        return html, []
+    katex = engine(katex_js)
+    errors: list[Problem] = []
+    seen: dict[str, int] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        tag, body = match.group("tag"), html_lib.unescape(match.group("body"))
+        left, right = _DELIMS[tag]
+        text = body.strip()
+        if not (text.startswith(left) and text.endswith(right)):
+            return match.group(0)  # not arithmatex's generic output
+        tex = text[len(left) : -len(right)].strip()
+        nth = seen.get(tex, 0)
+        seen[tex] = nth + 1
+        rendered, message = katex.render(tex, tag == "div")
+        if rendered is None:
+            errors.append(math_problem(where, _line_of(tex, nth, source), tex, message or "unknown error"))
+            return match.group(0)
+        if len(first) < PRELOAD_FORMULAS:
+            first.append(rendered)
+        return f"<{tag}{match.group('attrs')}>{rendered}</{tag}>"
+
+    first: list[str] = []
+    html = _MATH.sub(replace, html)
+    preload = list(dict.fromkeys(font for rendered in first for font in fonts_used(rendered)))
+    return _with_preloads(html, preload), errors

@@ -1,0 +1,209 @@
+"""Tests of kbsite.math: formulas typeset by the vendored KaTeX at build time, errors with file, line and message."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from kbsite import math as kb_math
+from kbsite.math import has_math, math_problem, render_math
+from tests.helpers import build_site
+
+ROOT = Path(__file__).resolve().parents[2]
+KATEX_JS = ROOT / "docs" / "assets" / "katex" / "katex.min.js"
+
+
+def inline(tex: str) -> str:
+    """What pymdownx.arithmatex (generic) writes for ``$tex$``."""
+    return f'<span class="arithmatex">\\({html.escape(tex, quote=False)}\\)</span>'
+
+
+def display(tex: str) -> str:
+    """What pymdownx.arithmatex (generic) writes for ``$$tex$$``."""
+    return f'<div class="arithmatex">\\[\n{html.escape(tex, quote=False)}\n\\]</div>'
+
+
+def annotations(page: str) -> list[str]:
+    """The TeX source KaTeX keeps in each formula's MathML, in page order."""
+    return [html.unescape(t) for t in re.findall(r'<annotation encoding="application/x-tex">(.*?)</annotation>', page)]
+
+
+def test_inline_and_display_math_become_katex_html() -> None:
+    page = "<p>Let " + inline("x_i") + " be</p>\n" + display(r"\sum_{i=1}^{n} x_i")
+    out, errors = render_math(page, "docs/p.md")
+    assert errors == []
+    assert "\\(" not in out and "\\[" not in out and 'class="arithmatex"' in out
+    assert annotations(out) == ["x_i", r"\sum_{i=1}^{n} x_i"]
+    assert re.search(r'<span class="arithmatex"><span class="katex">', out)  # inline
+    assert re.search(r'<div class="arithmatex"><span class="katex-display">', out)  # display mode
+    assert out.count('class="katex-display"') == 1
+
+
+def test_escaped_tex_reaches_katex_unescaped() -> None:
+    # Markdown escapes <, > and & in the arithmatex element; KaTeX must see the TeX the author wrote.
+    tex = r"\begin{aligned} a &< b \\ c &> d \end{aligned}"
+    out, errors = render_math(display(tex), "docs/p.md")
+    assert errors == [] and annotations(out) == [tex]
+    assert 'class="mrel">&lt;</span>' in out and 'class="mrel">&gt;</span>' in out
+
+
+def test_attributes_of_the_element_are_kept_and_other_markup_is_untouched() -> None:
+    page = ('<div id="eq-1" class="arithmatex eq">\\[E=mc^2\\]</div>'
+            '<span class="arithmatex">not arithmatex output</span><code>\\(x\\)</code>')
+    out, errors = render_math(page, "docs/p.md")
+    assert errors == []
+    assert out.startswith('<div id="eq-1" class="arithmatex eq"><span class="katex-display">')
+    assert '<span class="arithmatex">not arithmatex output</span><code>\\(x\\)</code>' in out
+
+
+def test_page_without_math_never_starts_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_engine(*args: object) -> None:
+        raise AssertionError("the engine was started for a page without math")
+
+    monkeypatch.setattr(kb_math, "engine", no_engine)
+    page = "<p>No math here, only $5 and a \\ backslash.</p>"
+    assert not has_math(page)
+    assert render_math(page, "docs/p.md") == (page, [])
+
+
+def test_engine_is_started_once_and_reused() -> None:
+    first = kb_math.engine(KATEX_JS)
+    render_math(inline("a"), "docs/a.md", katex_js=KATEX_JS)
+    render_math(inline("b"), "docs/b.md", katex_js=KATEX_JS)
+    assert kb_math.engine(KATEX_JS) is first
+    assert first.version == re.search(r'version:"([0-9.]+)"', KATEX_JS.read_text(encoding="utf-8")).group(1)
+
+
+def test_parse_error_names_file_line_and_katex_message() -> None:
+    source = textwrap.dedent("""\
+        ---
+        title: t
+        ---
+        # T
+
+        Fine $a+b$ and broken $\\frac{1}{$ here.
+
+        $$
+        \\foo x
+        $$
+        """)
+    page = "<p>Fine " + inline("a+b") + " and broken " + inline(r"\frac{1}{") + " here.</p>\n" + display(r"\foo x")
+    out, errors = render_math(page, "docs/reviews/t.md", source)
+    assert [(e.path, e.line) for e in errors] == [("docs/reviews/t.md", 6), ("docs/reviews/t.md", 9)]
+    assert repr(r"\frac{1}{") in errors[0].message and repr(r"\foo x") in errors[1].message
+    assert "Unexpected end of input" in errors[0].message
+    assert "Undefined control sequence: \\foo" in errors[1].message
+    assert str(errors[1]).startswith("docs/reviews/t.md:9: KaTeX cannot render the formula '\\\\foo x': KaTeX parse error")
+    # The failing formulas are left as they were; the good one is typeset.
+    assert inline(r"\frac{1}{") in out and display(r"\foo x") in out and annotations(out) == ["a+b"]
+
+
+def test_repeated_bad_formula_is_reported_at_each_line() -> None:
+    source = "# T\n\nOne $\\bad$.\n\nTwo $\\bad$ again.\n"
+    page = "<p>One " + inline(r"\bad") + ".</p><p>Two " + inline(r"\bad") + " again.</p>"
+    _, errors = render_math(page, "p.md", source)
+    assert [e.line for e in errors] == [3, 5]
+
+
+def test_formula_not_in_the_source_is_reported_on_the_first_line() -> None:
+    error = render_math(inline(r"\nope"), "docs/p.md", "# T\n\nnothing here\n")[1][0]
+    assert error.line == 1 and str(error).startswith("docs/p.md:1: KaTeX cannot render")
+
+
+def test_strict_mode_complaint_is_an_error() -> None:
+    # KaTeX renders it, but warns that LaTeX would not: the build reports it like a parse error.
+    errors = render_math(inline("é"), "docs/p.md", "x $é$\n")[1]
+    assert [(e.line, "unicodeTextInMathMode" in e.message) for e in errors] == [(1, True)]
+
+
+def test_math_error_message_shortens_long_formulas() -> None:
+    problem = math_problem("a.md", 3, "x" * 100, "boom")
+    assert str(problem).startswith("a.md:3: ") and "x" * 57 + "..." in problem.message
+    assert problem.message.endswith(": boom") and problem.hint
+
+
+def _review_formulas() -> list[tuple[str, bool]]:
+    formulas = []
+    for md in sorted((ROOT / "docs" / "reviews").glob("*.md")):
+        text = md.read_text(encoding="utf-8")
+        formulas += [(m.group(1).strip(), True) for m in re.finditer(r"^\$\$\n(.*?)\n\$\$$", text, re.MULTILINE | re.DOTALL)]
+        formulas += [(m.group(1), False) for m in re.finditer(r"(?<![\\$])\$([^$\n]+?)\$(?!\$)", text)]
+    return sorted(set(formulas))
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed: KaTeX's reference run needs it")
+def test_output_is_katex_own_output_under_node() -> None:
+    """The embedded engine gives, byte for byte, what the same katex.min.js gives under Node."""
+    formulas = _review_formulas()
+    assert len(formulas) > 50
+    script = ("const katex = require(process.argv[1]); let data = ''; process.stdin.on('data', d => data += d);"
+              "process.stdin.on('end', () => process.stdout.write(JSON.stringify(JSON.parse(data).map(([t, d]) => {"
+              "try { return katex.renderToString(t, {displayMode: d, throwOnError: true}); }"
+              "catch (e) { return null; } }))));")
+    node = subprocess.run(["node", "-e", script, str(KATEX_JS)], input=json.dumps(formulas), capture_output=True,
+                          text=True, timeout=60, check=True)
+    expected = json.loads(node.stdout)
+    engine = kb_math.engine(KATEX_JS)
+    got = [engine.render(tex, disp)[0] for tex, disp in formulas]
+    mismatched = [tex for (tex, _), a, b in zip(formulas, got, expected, strict=True) if a != b]
+    assert mismatched == []
+    assert None not in expected
+
+
+def test_strict_build_fails_on_bad_math_naming_file_line_and_message(tmp_path: Path) -> None:
+    """The plugin logs each error as a warning, so ``mkdocs build --strict`` fails on it."""
+    project = tmp_path / "project"
+    (project / "docs").mkdir(parents=True)
+    shutil.copy2(ROOT / "bibliography.bib", project / "bibliography.bib")
+    katex = project / "docs" / "assets" / "katex"
+    katex.mkdir(parents=True)
+    shutil.copy2(KATEX_JS, katex / "katex.min.js")
+    (project / "mkdocs.yml").write_text(textwrap.dedent("""\
+        site_name: t
+        plugins:
+          - kb
+        markdown_extensions:
+          - pymdownx.arithmatex:
+              generic: true
+        exclude_docs: |
+          /assets/katex/katex.min.js
+        """), encoding="utf-8")
+    (project / "docs" / "index.md").write_text("# T\n\nGood $x^2$.\n\nBad $\\frac{1}{$.\n", encoding="utf-8")
+    (project / "docs" / "plain.md").write_text("# Plain\n\nNo math.\n", encoding="utf-8")
+    build = build_site(project, tmp_path / "site")
+    assert build.returncode != 0
+    assert re.search(r"WARNING .*docs/index\.md:5: KaTeX cannot render the formula '\\\\frac\{1\}\{': "
+                     r"KaTeX parse error: Unexpected end of input", build.output), build.output
+    assert build.output.count("KaTeX cannot render") == 1
+
+
+def test_fonts_used_names_the_split_font_parts_of_the_glyphs() -> None:
+    engine = kb_math.engine(KATEX_JS)
+    fonts = kb_math.fonts_used(engine.render(r"\mathbf x \in \mathbb R^{n}", False)[0])
+    assert set(fonts) == {"Main-Bold.ascii.woff2", "Main-Regular.more.woff2", "AMS-Regular.ascii.woff2",
+                          "Math-Italic.ascii.woff2"}
+    assert kb_math.fonts_used(engine.render(r"\alpha", False)[0]) == ["Math-Italic.more.woff2"]
+    split = ROOT / "docs" / "assets" / "katex" / "split"
+    display = engine.render(r"\sum_{i=1}^{n} \Big( \mathcal L_i \Big)", True)[0]
+    assert {"Size2-Regular.more.woff2", "Caligraphic-Regular.ascii.woff2"} <= set(kb_math.fonts_used(display))
+    assert all((split / font).is_file() for font in kb_math.fonts_used(display))
+
+
+def test_fonts_of_the_first_formulas_are_preloaded_next_to_katex_css() -> None:
+    head = '<head><link rel="stylesheet" href="../../assets/katex/katex.css"></head>'
+    formulas = ["x"] * kb_math.PRELOAD_FORMULAS + [r"\mathbb R"]  # the last one is too far down the page
+    body = "<p>" + " ".join(inline(t) for t in formulas) + "</p>"
+    out, errors = render_math(head + body, "docs/p.md")
+    assert errors == []
+    preloads = re.findall(r'<link rel="preload" href="([^"]+)" as="font" type="font/woff2" crossorigin>', out)
+    assert preloads == ["../../assets/katex/split/Math-Italic.ascii.woff2"]
+    assert out.index("rel=\"preload\"") < out.index("katex.css")
+    # Without KaTeX's stylesheet on the page there is nothing to preload for.
+    assert "preload" not in render_math(body, "docs/p.md")[0]
