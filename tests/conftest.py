@@ -83,6 +83,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
+    if session.config.option.collectonly:
+        return
     if any(SITE_FIXTURES & set(getattr(item, "fixturenames", ())) for item in session.items):
         session.config.stash[_BUILD].start()
 
