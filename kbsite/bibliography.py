@@ -49,7 +49,7 @@ class Reference:
 
     @cached_property
     def authors_full(self) -> str:
-        """"Matthew E. Peters, Mark Neumann and Luke Zettlemoyer": every author, first names first."""
+        """ "Matthew E. Peters, Mark Neumann and Luke Zettlemoyer": every author, first names first."""
         people = self.entry.persons.get("author") or self.entry.persons.get("editor") or []
         names = [_plain(" ".join(p.first_names + p.middle_names + p.prelast_names + p.last_names)) for p in people]
         if not names:
@@ -62,7 +62,7 @@ class Reference:
 
     @property
     def authors_short(self) -> str:
-        """"Rendle", "Peters and Neumann", or "Peters et al."."""
+        """ "Rendle", "Peters and Neumann", or "Peters et al."."""
         names = self.surnames
         if len(names) == 1:
             return names[0]
@@ -100,8 +100,11 @@ class Reference:
 
 def _pybtex_entry(entry: BibEntry) -> Entry:
     """The entry as pybtex's formatter wants it: people parsed into names, the other fields as they are."""
-    people = {role: [Person(name) for name in split_name_list(entry.fields[role])]
-              for role in ("author", "editor") if role in entry.fields}
+    people = {
+        role: [Person(name) for name in split_name_list(entry.fields[role])]
+        for role in ("author", "editor")
+        if role in entry.fields
+    }
     fields = {name: value for name, value in entry.fields.items() if name not in people}
     return Entry(entry.type, fields=fields, persons=people)
 
@@ -136,7 +139,7 @@ class Bibliography:
         return self._labels[key]
 
     def label(self, key: str) -> str:
-        """"Rendle, 2010"."""
+        """ "Rendle, 2010"."""
         return f"{self.references[key].authors_short}, {self.year_label(key)}"
 
     def _disambiguate(self) -> dict[str, str]:

@@ -28,8 +28,12 @@ _NAME = re.compile(r"\s*([A-Za-z][\w:.+-]*)\s*=\s*")
 _BARE = re.compile(r"[\w.:+-]+")
 _SPACE = re.compile(r"\s+")
 # BibTeX's predefined macros: a bare ``month = jun`` means "June".
-_MONTHS = dict(zip("jan feb mar apr may jun jul aug sep oct nov dec".split(), (
-    "January February March April May June July August September October November December".split())))
+_MONTHS = dict(
+    zip(
+        "jan feb mar apr may jun jul aug sep oct nov dec".split(),
+        ("January February March April May June July August September October November December".split()),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -137,7 +141,9 @@ def _brace_problems(reader: _Reader) -> list[Problem]:
                 problems.append(reader.problem(offset, "a '}' closes nothing", "remove it or add the matching '{'"))
                 depth = 0
     if depth > 0:
-        problems.append(reader.problem(opened_at, f"{depth} unclosed '{{' from this line on", "close the entry's braces"))
+        problems.append(
+            reader.problem(opened_at, f"{depth} unclosed '{{' from this line on", "close the entry's braces")
+        )
     return problems
 
 
@@ -159,8 +165,11 @@ def _value(reader: _Reader, pos: int, close: str) -> tuple[str, int]:
         else:
             bare = _BARE.match(text, pos)
             if bare is None:
-                raise _SyntaxProblem(pos, f"unexpected {text[pos]!r} where a field value should start",
-                                     "write the value in braces: name = {value}")
+                raise _SyntaxProblem(
+                    pos,
+                    f"unexpected {text[pos]!r} where a field value should start",
+                    "write the value in braces: name = {value}",
+                )
             end = bare.end()
             pieces.append(_MONTHS.get(bare.group(0).lower(), bare.group(0)))
         pos = end
@@ -171,8 +180,9 @@ def _value(reader: _Reader, pos: int, close: str) -> tuple[str, int]:
             continue
         if pos < len(text) and text[pos] in "," + close:
             return _SPACE.sub(" ", "".join(pieces)).strip(), pos
-        raise _SyntaxProblem(pos, "a field value is not followed by ',' or the end of the entry",
-                             "separate fields with commas")
+        raise _SyntaxProblem(
+            pos, "a field value is not followed by ',' or the end of the entry", "separate fields with commas"
+        )
 
 
 def _entry(reader: _Reader, at: int, kind: str, opener: str, body: int) -> tuple[BibEntry, int]:
@@ -182,7 +192,9 @@ def _entry(reader: _Reader, at: int, kind: str, opener: str, body: int) -> tuple
     end = reader.entry_end(body - 1, opener)
     key = _KEY.match(text, body)
     if key is None:
-        raise _SyntaxProblem(body, f"@{kind} entry has no key followed by a comma", "write @type{key, field = {value}, ...}")
+        raise _SyntaxProblem(
+            body, f"@{kind} entry has no key followed by a comma", "write @type{key, field = {value}, ...}"
+        )
     pos = key.end()
     fields: dict[str, str] = {}
     while True:
@@ -227,8 +239,11 @@ def parse_bibtex(text: str, path: str = "bibliography.bib") -> BibFile:
         folded = entry.key.lower()
         if folded in first_line:
             result.problems.append(
-                reader.problem(start, f"duplicate key '{entry.key}' (first defined on line {first_line[folded]})",
-                               "remove one entry or rename it")
+                reader.problem(
+                    start,
+                    f"duplicate key '{entry.key}' (first defined on line {first_line[folded]})",
+                    "remove one entry or rename it",
+                )
             )
             continue
         first_line[folded] = entry.line

@@ -128,9 +128,16 @@ def key_term_problems(review: Review) -> list[Problem]:
         return [Problem(review.rel, line, f"front matter 'key_terms' is {terms!r}", f"expected {expected}")]
     body = _words(mask_code("".join(review.text.splitlines(keepends=True)[review.front.lines :])))
     # A word may continue ("interaction" is found in "interactions").
-    return [Problem(review.rel, line, f"key term '{term}' does not occur in the review's text",
-                    "use a phrase the review itself contains (search must find it)")
-            for term in terms if _words(term).rstrip() not in body]
+    return [
+        Problem(
+            review.rel,
+            line,
+            f"key term '{term}' does not occur in the review's text",
+            "use a phrase the review itself contains (search must find it)",
+        )
+        for term in terms
+        if _words(term).rstrip() not in body
+    ]
 
 
 # --- the checks ---------------------------------------------------------------------------------------------
@@ -149,53 +156,87 @@ def check_front_matter(project: Project) -> Iterator[Problem]:
             continue
         data = front.data
         if review.slug in RESERVED_SLUGS:
-            yield Problem(rel, 1, f"slug '{review.slug}' is the name of a module of the standard library or a "
-                          "dependency", "rename the review's files")
+            yield Problem(
+                rel,
+                1,
+                f"slug '{review.slug}' is the name of a module of the standard library or a dependency",
+                "rename the review's files",
+            )
         for name, (ok, expected) in FIELDS.items():
             if name == "key_terms":
                 continue  # key_term_problems below
             if name not in data:
                 yield Problem(rel, 1, f"front matter lacks '{name}'", f"add {name}: <{expected}>")
             elif not ok(data[name]):
-                yield Problem(rel, field_line(text, name), f"front matter '{name}' is {data[name]!r}",
-                              f"expected {expected}")
+                yield Problem(
+                    rel, field_line(text, name), f"front matter '{name}' is {data[name]!r}", f"expected {expected}"
+                )
         if isinstance(data.get("snippet"), str) and data["snippet"] != f"snippets.{review.slug}":
-            yield Problem(rel, field_line(text, "snippet"), f"snippet is '{data['snippet']}'",
-                          f"expected 'snippets.{review.slug}' (one slug everywhere)")
+            yield Problem(
+                rel,
+                field_line(text, "snippet"),
+                f"snippet is '{data['snippet']}'",
+                f"expected 'snippets.{review.slug}' (one slug everywhere)",
+            )
         if _nonempty_str(data.get("bibkey")) and data["bibkey"] not in keys:
-            yield Problem(rel, field_line(text, "bibkey"), f"bibkey '{data['bibkey']}' is not in bibliography.bib",
-                          "add the entry or fix the key")
+            yield Problem(
+                rel,
+                field_line(text, "bibkey"),
+                f"bibkey '{data['bibkey']}' is not in bibliography.bib",
+                "add the entry or fix the key",
+            )
         yield from key_term_problems(review)
         links = data.get("links")
         if links is not None and not (
             isinstance(links, dict) and all(isinstance(v, str) and v.startswith("https://") for v in links.values())
         ):
-            yield Problem(rel, field_line(text, "links"), "front matter 'links' must map names to https:// URLs",
-                          "write e.g. links: {code: https://github.com/...}")
+            yield Problem(
+                rel,
+                field_line(text, "links"),
+                "front matter 'links' must map names to https:// URLs",
+                "write e.g. links: {code: https://github.com/...}",
+            )
         related = data.get("related")
         if related is None:
             continue
-        if not isinstance(related, list) or not all(isinstance(r, dict) and {"slug", "relation"} <= set(r)
-                                                    for r in related):
-            yield Problem(rel, field_line(text, "related"), "front matter 'related' must be a list of "
-                          "{slug, relation} mappings", "write e.g. - {slug: bert, relation: builds on it}")
+        if not isinstance(related, list) or not all(
+            isinstance(r, dict) and {"slug", "relation"} <= set(r) for r in related
+        ):
+            yield Problem(
+                rel,
+                field_line(text, "related"),
+                "front matter 'related' must be a list of {slug, relation} mappings",
+                "write e.g. - {slug: bert, relation: builds on it}",
+            )
             continue
         for r in related:
             if r["slug"] not in slugs:
-                yield Problem(rel, field_line(text, "related"), f"related slug '{r['slug']}' has no review "
-                              f"docs/reviews/{r['slug']}.md", "fix the slug")
+                yield Problem(
+                    rel,
+                    field_line(text, "related"),
+                    f"related slug '{r['slug']}' has no review docs/reviews/{r['slug']}.md",
+                    "fix the slug",
+                )
 
 
 def check_bibliography(project: Project) -> Iterator[Problem]:
     yield from project.bib.problems
     for entry in project.bib.entries:
         if not KEY_FORMAT.match(entry.key):
-            yield Problem("bibliography.bib", entry.line, f"key '{entry.key}' does not follow authorYEARword",
-                          "rename it (e.g. rendle2010fm) and its citations")
+            yield Problem(
+                "bibliography.bib",
+                entry.line,
+                f"key '{entry.key}' does not follow authorYEARword",
+                "rename it (e.g. rendle2010fm) and its citations",
+            )
         for name in REQUIRED_BIB_FIELDS.get(entry.type, ["title", "year"]):
             if name not in entry.fields:
-                yield Problem("bibliography.bib", entry.line,
-                              f"@{entry.type} '{entry.key}' lacks the required field '{name}'", "add it")
+                yield Problem(
+                    "bibliography.bib",
+                    entry.line,
+                    f"@{entry.type} '{entry.key}' lacks the required field '{name}'",
+                    "add it",
+                )
 
 
 def check_citations(project: Project) -> Iterator[Problem]:
@@ -214,13 +255,21 @@ def check_mirror(project: Project) -> Iterator[Problem]:
     for review in project.reviews:
         for needed in (f"snippets/{review.slug}.py", f"tests/snippets/test_{review.slug}.py"):
             if not (project.root / needed).is_file():
-                yield Problem(review.rel, 1, f"review '{review.slug}' has no {needed}",
-                              f"create it (make new-review SLUG={review.slug} KEY=... scaffolds missing files)")
+                yield Problem(
+                    review.rel,
+                    1,
+                    f"review '{review.slug}' has no {needed}",
+                    f"create it (make new-review SLUG={review.slug} KEY=... scaffolds missing files)",
+                )
     reviewed = {r.slug for r in project.reviews}
     for module in sorted((project.root / "snippets").glob("*.py")):
         if module.name != "__init__.py" and module.stem not in reviewed:
-            yield Problem(project.rel(module), 1, f"module '{module.stem}' has no review "
-                          f"docs/reviews/{module.stem}.md", "write one or move the code")
+            yield Problem(
+                project.rel(module),
+                1,
+                f"module '{module.stem}' has no review docs/reviews/{module.stem}.md",
+                "write one or move the code",
+            )
 
 
 def check_fences(project: Project) -> Iterator[Problem]:
@@ -247,8 +296,12 @@ def check_encoding(project: Project) -> Iterator[Problem]:
             try:
                 raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                yield Problem(project.rel(path), raw[: exc.start].count(b"\n") + 1,
-                              f"not UTF-8 (byte 0x{raw[exc.start]:02x})", "save the file as UTF-8")
+                yield Problem(
+                    project.rel(path),
+                    raw[: exc.start].count(b"\n") + 1,
+                    f"not UTF-8 (byte 0x{raw[exc.start]:02x})",
+                    "save the file as UTF-8",
+                )
 
 
 def _line_of(text: str, offset: int) -> int:
@@ -258,29 +311,42 @@ def _line_of(text: str, offset: int) -> int:
 def check_sections(project: Project) -> Iterator[Problem]:
     for review in project.reviews:
         masked = mask_code(review.text)
-        found = [(m.group(1).strip(), _line_of(masked, m.start()))
-                 for m in re.finditer(r"^## +(.+?)\s*$", masked, re.MULTILINE)]
+        found = [
+            (m.group(1).strip(), _line_of(masked, m.start()))
+            for m in re.finditer(r"^## +(.+?)\s*$", masked, re.MULTILINE)
+        ]
         titles = [t for t, _ in found]
         for heading in re.finditer(r"^#{1,6} +.*(?:\$|\\\(|\\\[).*$", masked, re.MULTILINE):
-            yield Problem(review.rel, _line_of(masked, heading.start()), "math in a heading",
-                          "write the symbol as text (ε, not $\\epsilon$): the table of contents shows headings as "
-                          "plain text, where TeX stays raw")
+            yield Problem(
+                review.rel,
+                _line_of(masked, heading.start()),
+                "math in a heading",
+                "write the symbol as text (ε, not $\\epsilon$): the table of contents shows headings as "
+                "plain text, where TeX stays raw",
+            )
         if not re.search(r"^# +\S", masked, re.MULTILINE):
             yield Problem(review.rel, 1, "no '# Title' heading", "add one after the front matter")
         missing = [s for s in REQUIRED_SECTIONS if s not in titles]
         for section in missing:
-            yield Problem(review.rel, 1, f"missing section '## {section}'",
-                          f"add it (order: {', '.join(REQUIRED_SECTIONS)})")
+            yield Problem(
+                review.rel, 1, f"missing section '## {section}'", f"add it (order: {', '.join(REQUIRED_SECTIONS)})"
+            )
         present = [t for t in titles if t in REQUIRED_SECTIONS]
         expected = [s for s in REQUIRED_SECTIONS if s in present]
         if not missing and present != expected:
             first_bad = next(i for i, (a, b) in enumerate(zip(present, expected)) if a != b)
             line = next(line for title, line in found if title == present[first_bad])
-            yield Problem(review.rel, line, f"section '## {present[first_bad]}' is out of order",
-                          f"expected '## {expected[first_bad]}' here")
+            yield Problem(
+                review.rel,
+                line,
+                f"section '## {present[first_bad]}' is out of order",
+                f"expected '## {expected[first_bad]}' here",
+            )
 
 
 _LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+
+
 # Pages the kb plugin generates: links to them are valid though no file in docs/ holds them.
 def _generated(project: Project) -> set[str]:
     return {"bibliography.bib"} | {f"api/{r.module}.md" for r in project.reviews}
@@ -298,13 +364,20 @@ def check_links(project: Project) -> Iterator[Problem]:
             if not target or re.match(r"^[a-z][a-z0-9+.-]*:", target) or target.startswith("/"):
                 continue
             resolved = (path.parent / target).resolve()
-            in_docs = resolved.relative_to(project.docs.resolve()).as_posix() if resolved.is_relative_to(
-                project.docs.resolve()) else None
+            in_docs = (
+                resolved.relative_to(project.docs.resolve()).as_posix()
+                if resolved.is_relative_to(project.docs.resolve())
+                else None
+            )
             if in_docs in generated:
                 continue
             if not resolved.exists():
-                yield Problem(project.rel(path), _line_of(masked, match.start()),
-                              f"link to '{match.group(1)}' points to no file", "fix the path (relative to this page)")
+                yield Problem(
+                    project.rel(path),
+                    _line_of(masked, match.start()),
+                    f"link to '{match.group(1)}' points to no file",
+                    "fix the path (relative to this page)",
+                )
 
 
 def check_placeholders(project: Project) -> Iterator[Problem]:
@@ -315,13 +388,21 @@ def check_placeholders(project: Project) -> Iterator[Problem]:
         text = project.text(path) if path.is_file() else None
         for number, line in enumerate((text or "").splitlines(), start=1):
             if "TODO" in line:
-                yield Problem(project.rel(path), number, "placeholder 'TODO' left from the template",
-                              "replace it with real content")
+                yield Problem(
+                    project.rel(path),
+                    number,
+                    "placeholder 'TODO' left from the template",
+                    "replace it with real content",
+                )
     bib = project.text(project.root / "bibliography.bib") or ""
     for number, line in enumerate(bib.splitlines(), start=1):
         if "TODO" in line:
-            yield Problem("bibliography.bib", number, "placeholder 'TODO' in a bibliography entry",
-                          "fill in the field from the paper")
+            yield Problem(
+                "bibliography.bib",
+                number,
+                "placeholder 'TODO' in a bibliography entry",
+                "fill in the field from the paper",
+            )
 
 
 CHECKS: list[Callable[[Project], Iterator[Problem]]] = [
@@ -352,8 +433,10 @@ def main(argv: list[str] | None = None) -> int:
         print(problem)
     reviews = len(Project(root.resolve()).reviews)
     if problems:
-        print(f"\n{len(problems)} problem(s) found in {reviews} review(s). Fix them and run `make check` again.",
-              file=sys.stderr)
+        print(
+            f"\n{len(problems)} problem(s) found in {reviews} review(s). Fix them and run `make check` again.",
+            file=sys.stderr,
+        )
         return 1
     print(f"make check: no problems in {reviews} review(s).")
     return 0

@@ -130,8 +130,9 @@ def _render(citation: Citation, bib: Bibliography) -> str:
 
 def unknown_key(path: str, line: int, key: str) -> Problem:
     """The problem of a citation whose key is not in the bibliography (the plugin and the checker report it)."""
-    return Problem(path, line, f"unknown citation key '{key}'", "add an entry with this key to bibliography.bib or "
-                   "correct the key")
+    return Problem(
+        path, line, f"unknown citation key '{key}'", "add an entry with this key to bibliography.bib or correct the key"
+    )
 
 
 def reference_list(keys: list[str], bib: Bibliography) -> str:
@@ -173,7 +174,7 @@ def render_citations(markdown: str, bib: Bibliography, where: str, first_line: i
         listing = reference_list(result.keys, bib)
         heading = _REFERENCES_HEADING.search(mask_code(text))
         if heading:
-            text = f"{text[: heading.end()]}\n\n{listing}\n{text[heading.end():]}"
+            text = f"{text[: heading.end()]}\n\n{listing}\n{text[heading.end() :]}"
         else:
             text = f"{text.rstrip()}\n\n## References\n\n{listing}\n"
     result.markdown = text

@@ -63,14 +63,22 @@ def check_fences(path: Path, rel: str) -> list[Problem]:
     problems = []
     for fence in classify_fences(path):
         if fence.status == "silent":
-            problems.append(Problem(
-                rel, fence.line, f"fence '{fence.info or '(no info string)'}' is never run by pytest-codeblocks",
-                "use a plain ```python fence (no attributes, backticks not tildes) or put <!--pytest.mark.skip--> "
-                "on the line above it",
-            ))
+            problems.append(
+                Problem(
+                    rel,
+                    fence.line,
+                    f"fence '{fence.info or '(no info string)'}' is never run by pytest-codeblocks",
+                    "use a plain ```python fence (no attributes, backticks not tildes) or put <!--pytest.mark.skip--> "
+                    "on the line above it",
+                )
+            )
         elif fence.status == "run" and fence.is_include:
-            problems.append(Problem(
-                rel, fence.line, "this fence holds a --8<-- include and would be run as code",
-                "put <!--pytest.mark.skip--> on the line above it (the module's tests run the included code)",
-            ))
+            problems.append(
+                Problem(
+                    rel,
+                    fence.line,
+                    "this fence holds a --8<-- include and would be run as code",
+                    "put <!--pytest.mark.skip--> on the line above it (the module's tests run the included code)",
+                )
+            )
     return problems

@@ -28,18 +28,78 @@ from kbsite.problems import Problem
 
 __all__ = ["ALLOWED_ATTRIBUTES", "ALLOWED_TAGS", "html_problems", "markdown_problems", "url_problems"]
 
-_TEXT = {"p", "br", "hr", "em", "strong", "b", "i", "u", "s", "del", "ins", "mark", "small", "sub", "sup", "kbd",
-         "code", "pre", "blockquote", "abbr", "span", "div", "q", "cite", "dfn", "var", "samp", "wbr"}
-_STRUCTURE = {"h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd", "a", "article", "section",
-              "nav", "details", "summary", "figure", "figcaption", "label", "input"}
+_TEXT = {
+    "p",
+    "br",
+    "hr",
+    "em",
+    "strong",
+    "b",
+    "i",
+    "u",
+    "s",
+    "del",
+    "ins",
+    "mark",
+    "small",
+    "sub",
+    "sup",
+    "kbd",
+    "code",
+    "pre",
+    "blockquote",
+    "abbr",
+    "span",
+    "div",
+    "q",
+    "cite",
+    "dfn",
+    "var",
+    "samp",
+    "wbr",
+}
+_STRUCTURE = {
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "a",
+    "article",
+    "section",
+    "nav",
+    "details",
+    "summary",
+    "figure",
+    "figcaption",
+    "label",
+    "input",
+}
 _TABLES = {"table", "caption", "colgroup", "col", "thead", "tbody", "tfoot", "tr", "th", "td"}
 _MEDIA = {"img", "audio", "video", "source", "track", "picture"}
 # mkdocs-autorefs writes <autoref> elements that it turns into links later in the build.
 _BUILD = {"autoref"}
 ALLOWED_TAGS: frozenset[str] = frozenset(_TEXT | _STRUCTURE | _TABLES | _MEDIA | _BUILD)
 
-_GLOBAL = {"class", "id", "title", "lang", "dir", "role", "aria-label", "aria-hidden", "aria-describedby",
-           "markdown"}  # markdown="1" is md_in_html's switch
+_GLOBAL = {
+    "class",
+    "id",
+    "title",
+    "lang",
+    "dir",
+    "role",
+    "aria-label",
+    "aria-hidden",
+    "aria-describedby",
+    "markdown",
+}  # markdown="1" is md_in_html's switch
 ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "*": _GLOBAL,
     "a": {"href", "name", "hreflang", "rel"},
@@ -59,8 +119,19 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "col": {"span"},
     "colgroup": {"span"},
     "abbr": {"title"},
-    "autoref": {"identifier", "optional", "hover", "backlink-type", "backlink-anchor", "domain", "role",
-                "origin", "filepath", "lineno", "slug"},
+    "autoref": {
+        "identifier",
+        "optional",
+        "hover",
+        "backlink-type",
+        "backlink-anchor",
+        "domain",
+        "role",
+        "origin",
+        "filepath",
+        "lineno",
+        "slug",
+    },
 }
 URL_SCHEMES = {"http", "https", "mailto"}
 STYLE_PROPERTIES = {"text-align"}  # Markdown tables align columns with style="text-align: ..."
@@ -137,28 +208,38 @@ def _css(style: str) -> str:
 def _tag_problems(tag: _Tag) -> Iterator[tuple[str, str]]:
     """(message, hint) for what the policy refuses in one tag."""
     if tag.name not in ALLOWED_TAGS:
-        yield (f"raw HTML <{tag.name}> is not allowed",
-               "use Markdown, or one of the allowed tags (see kbsite/html_policy.py); scripts, styles, frames, "
-               "forms and embeds are never accepted")
+        yield (
+            f"raw HTML <{tag.name}> is not allowed",
+            "use Markdown, or one of the allowed tags (see kbsite/html_policy.py); scripts, styles, frames, "
+            "forms and embeds are never accepted",
+        )
         return
     kept = _sanitized(tag)
     for name, value in tag.attrs:
         if name in _RESOURCE_ATTRIBUTES and _ABSOLUTE.match(value):
             where = "an inline data: URL" if value.strip().lower().startswith("data:") else "another host"
-            yield (f"<{tag.name} {name}=\"{_short(value)}\"> loads a resource from {where}",
-                   "put the file under docs/assets/<slug>/ and link it with a relative path")
+            yield (
+                f'<{tag.name} {name}="{_short(value)}"> loads a resource from {where}',
+                "put the file under docs/assets/<slug>/ and link it with a relative path",
+            )
             continue
         allowed = name in ALLOWED_ATTRIBUTES["*"] or name in ALLOWED_ATTRIBUTES.get(tag.name, set())
         if allowed and name == "style" and _css(kept.get(name, "")) != _css(value):
-            yield (f"<{tag.name} style=\"{_short(value)}\">: only {', '.join(sorted(STYLE_PROPERTIES))} is allowed",
-                   "remove the other style properties; styling belongs in docs/assets/stylesheets/kb.css")
+            yield (
+                f'<{tag.name} style="{_short(value)}">: only {", ".join(sorted(STYLE_PROPERTIES))} is allowed',
+                "remove the other style properties; styling belongs in docs/assets/stylesheets/kb.css",
+            )
         elif name not in kept:
             if allowed:
-                yield (f"<{tag.name} {name}=\"{_short(value)}\">: this URL or value is not allowed",
-                       f"use a relative link or one of the schemes {', '.join(sorted(URL_SCHEMES))}")
+                yield (
+                    f'<{tag.name} {name}="{_short(value)}">: this URL or value is not allowed',
+                    f"use a relative link or one of the schemes {', '.join(sorted(URL_SCHEMES))}",
+                )
             else:
-                yield (f"attribute '{name}' is not allowed on <{tag.name}>",
-                       "remove it; event handlers and inline styles are never accepted")
+                yield (
+                    f"attribute '{name}' is not allowed on <{tag.name}>",
+                    "remove it; event handlers and inline styles are never accepted",
+                )
 
 
 def html_problems(html: str, path: str, source: str | None = None) -> list[Problem]:
@@ -210,9 +291,21 @@ def url_problems(markdown: str, path: str) -> list[Problem]:
         line = masked.count("\n", 0, offset) + 1
         scheme = re.match(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*):", url)
         if scheme and scheme.group(1).lower() not in URL_SCHEMES:
-            problems.append(Problem(path, line, f"link to '{_short(url)}': the scheme '{scheme.group(1)}:' is not "
-                                    "allowed", f"use a relative link or one of {', '.join(sorted(URL_SCHEMES))}"))
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    f"link to '{_short(url)}': the scheme '{scheme.group(1)}:' is not allowed",
+                    f"use a relative link or one of {', '.join(sorted(URL_SCHEMES))}",
+                )
+            )
         elif is_image and _ABSOLUTE.match(url):
-            problems.append(Problem(path, line, f"image '{_short(url)}' loads from another host",
-                                    "put the file under docs/assets/<slug>/ and link it with a relative path"))
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    f"image '{_short(url)}' loads from another host",
+                    "put the file under docs/assets/<slug>/ and link it with a relative path",
+                )
+            )
     return sorted(problems)

@@ -5,10 +5,10 @@
 each of them with the output of ``katex.renderToString`` (HTML plus KaTeX's hidden MathML copy for screen readers),
 run on the site's own vendored ``docs/assets/katex/katex.min.js``; the browser then needs only KaTeX's CSS and fonts.
 A formula KaTeX rejects (a parse error, or a strict-mode complaint about LaTeX-incompatible input) comes back as a
-:class:`~kbsite.problems.Problem` naming the Markdown file, the formula's line in it and KaTeX's message; its element is left as it
-was. The plugin calls it on the finished page (``on_post_page``), after the search plugin has indexed the page's
-content: the search index keeps each formula once, as its TeX source, instead of KaTeX's glyphs, its MathML and
-its TeX annotation run together.
+:class:`~kbsite.problems.Problem` naming the Markdown file, the formula's line in it and KaTeX's message; its
+element is left as it was. The plugin calls it on the finished page (``on_post_page``), after the search plugin has
+indexed the page's content: the search index keeps each formula once, as its TeX source, instead of KaTeX's glyphs,
+its MathML and its TeX annotation run together.
 
 The engine is QuickJS, through the ``quickjs-ng`` package (an embedded JavaScript engine; ``import quickjs``), chosen
 by measurement on the 306 formulas of the six reviews (``bench/math_build.py`` repeats the comparison for the
@@ -91,8 +91,12 @@ def math_problem(where: str, line: int | None, tex: str, message: str) -> Proble
     """The problem of a formula KaTeX cannot render: the Markdown file, the formula's line (1 when it is not in the
     file, e.g. an include), the formula and KaTeX's message."""
     short = tex if len(tex) <= 60 else tex[:57] + "..."
-    return Problem(where, line or 1, f"KaTeX cannot render the formula {short!r}: {message}",
-                   "fix the TeX; KaTeX supports LaTeX math mode, not text-mode commands or Unicode letters in math")
+    return Problem(
+        where,
+        line or 1,
+        f"KaTeX cannot render the formula {short!r}: {message}",
+        "fix the TeX; KaTeX supports LaTeX math mode, not text-mode commands or Unicode letters in math",
+    )
 
 
 class Katex:
@@ -145,14 +149,33 @@ def engine(katex_js: Path | None = None) -> Katex:
 # Which of KaTeX's fonts a glyph of its HTML is set in: the first class of the glyph's span found here, else
 # KaTeX_Main for the plain atoms. Used only to choose the fonts to preload, so a miss costs time, never rendering.
 _FONT_OF_CLASS = {
-    "mathnormal": "Math-Italic", "mathit": "Main-Italic", "mathbf": "Main-Bold", "textbf": "Main-Bold",
-    "boldsymbol": "Math-BoldItalic", "mathbb": "AMS-Regular", "amsrm": "AMS-Regular", "textbb": "AMS-Regular",
-    "mathcal": "Caligraphic-Regular", "mathfrak": "Fraktur-Regular", "textfrak": "Fraktur-Regular",
-    "mathboldfrak": "Fraktur-Bold", "mathtt": "Typewriter-Regular", "texttt": "Typewriter-Regular",
-    "mathscr": "Script-Regular", "mathsf": "SansSerif-Regular", "textsf": "SansSerif-Regular",
-    "mathboldsf": "SansSerif-Bold", "mathitsf": "SansSerif-Italic", "size1": "Size1-Regular",
-    "size2": "Size2-Regular", "size3": "Size3-Regular", "size4": "Size4-Regular", "small-op": "Size1-Regular",
-    "large-op": "Size2-Regular", "mathrm": "Main-Regular", "textrm": "Main-Regular",
+    "mathnormal": "Math-Italic",
+    "mathit": "Main-Italic",
+    "mathbf": "Main-Bold",
+    "textbf": "Main-Bold",
+    "boldsymbol": "Math-BoldItalic",
+    "mathbb": "AMS-Regular",
+    "amsrm": "AMS-Regular",
+    "textbb": "AMS-Regular",
+    "mathcal": "Caligraphic-Regular",
+    "mathfrak": "Fraktur-Regular",
+    "textfrak": "Fraktur-Regular",
+    "mathboldfrak": "Fraktur-Bold",
+    "mathtt": "Typewriter-Regular",
+    "texttt": "Typewriter-Regular",
+    "mathscr": "Script-Regular",
+    "mathsf": "SansSerif-Regular",
+    "textsf": "SansSerif-Regular",
+    "mathboldsf": "SansSerif-Bold",
+    "mathitsf": "SansSerif-Italic",
+    "size1": "Size1-Regular",
+    "size2": "Size2-Regular",
+    "size3": "Size3-Regular",
+    "size4": "Size4-Regular",
+    "small-op": "Size1-Regular",
+    "large-op": "Size2-Regular",
+    "mathrm": "Main-Regular",
+    "textrm": "Main-Regular",
 }
 _PLAIN_ATOMS = {"mord", "mrel", "mbin", "mopen", "mclose", "mpunct", "mop", "minner"}
 _GLYPH = re.compile(r'<span class="([^"]+)"(?: style="[^"]*")?>([^<]+)</span>')
@@ -184,8 +207,10 @@ def _with_preloads(page: str, fonts: list[str]) -> str:
     link = re.search(r'<link rel="stylesheet" href="([^"]*?)katex\.css"', page)
     if link is None or not fonts:
         return page
-    tags = "".join(f'<link rel="preload" href="{link.group(1)}split/{font}" as="font" type="font/woff2" crossorigin>'
-                   for font in fonts)
+    tags = "".join(
+        f'<link rel="preload" href="{link.group(1)}split/{font}" as="font" type="font/woff2" crossorigin>'
+        for font in fonts
+    )
     return page[: link.start()] + tags + page[link.start() :]
 
 
@@ -230,8 +255,8 @@ def render_math(
     Returns:
         The HTML with KaTeX's output in place of each formula and, next to the link to KaTeX's stylesheet, a
         preload link for each font part the first :data:`PRELOAD_FORMULAS` formulas use (so that the first math a
-        reader sees is not laid out again when its fonts arrive); and one problem (:func:`math_problem`) per formula KaTeX
-        rejected (those are left as they were). A page without math is returned as is, without starting the
+        reader sees is not laid out again when its fonts arrive); and one problem (:func:`math_problem`) per formula
+        KaTeX rejected (those are left as they were). A page without math is returned as is, without starting the
         engine.
     """
     if not has_math(html):

@@ -72,13 +72,26 @@ def read_front_matter(text: str, path: str) -> FrontMatter:
         data = yaml.load(match.group(1), Loader=_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         reason = str(exc).replace("\n", " ")
-        return FrontMatter({}, lines, True, Problem(path, 1, f"front matter is not valid YAML ({reason})",
-                                                    "fix the YAML between the --- lines"))
+        return FrontMatter(
+            {},
+            lines,
+            True,
+            Problem(path, 1, f"front matter is not valid YAML ({reason})", "fix the YAML between the --- lines"),
+        )
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        return FrontMatter({}, lines, True, Problem(path, 2, f"front matter must be a mapping of fields, got "
-                                                    f"{type(data).__name__}", "write one 'name: value' per line"))
+        return FrontMatter(
+            {},
+            lines,
+            True,
+            Problem(
+                path,
+                2,
+                f"front matter must be a mapping of fields, got {type(data).__name__}",
+                "write one 'name: value' per line",
+            ),
+        )
     return FrontMatter(data, lines, True)
 
 
@@ -139,8 +152,11 @@ class Review:
         items = self.meta.get("related") or []
         if not isinstance(items, list):
             return []
-        return [{"slug": str(r["slug"]), "relation": str(r.get("relation", "related"))}
-                for r in items if isinstance(r, dict) and "slug" in r]
+        return [
+            {"slug": str(r["slug"]), "relation": str(r.get("relation", "related"))}
+            for r in items
+            if isinstance(r, dict) and "slug" in r
+        ]
 
 
 def load_reviews(root: Path, docs_dir: Path | None = None) -> list[Review]:

@@ -66,8 +66,11 @@ def scaffold(root: Path, slug: str, key: str) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2 or not all(args):
-        print("usage: make new-review SLUG=<slug> KEY=<authorYEARword>   e.g. make new-review SLUG=bert "
-              "KEY=devlin2019bert", file=sys.stderr)
+        print(
+            "usage: make new-review SLUG=<slug> KEY=<authorYEARword>   e.g. make new-review SLUG=bert "
+            "KEY=devlin2019bert",
+            file=sys.stderr,
+        )
         return 2
     root = Path.cwd()
     try:

@@ -53,8 +53,12 @@ def alignment_statistics(model: RNNsearch) -> dict[str, float]:
         near += int((offset <= 1).sum())
         mass += float(alignment[b, torch.arange(T), mirror].sum())
         total += T
-    return {"accuracy": reversal_accuracy(model, src, src_mask, tgt_out), "peak_on_mirror": peak / total,
-            "peak_within_one": near / total, "mass_on_mirror": mass / total}
+    return {
+        "accuracy": reversal_accuracy(model, src, src_mask, tgt_out),
+        "peak_on_mirror": peak / total,
+        "peak_within_one": near / total,
+        "mass_on_mirror": mass / total,
+    }
 
 
 def plot(model: RNNsearch) -> tuple[Path, list[str], torch.Tensor]:
@@ -88,10 +92,14 @@ def main() -> None:
     torch.set_printoptions(precision=2, sci_mode=False, linewidth=120)
     print(weights)
     print(f"held-out accuracy (whole sequences, {EVAL_SIZE} sources): {stats['accuracy']:.3f}")
-    print(f"peak weight on the mirror position: {stats['peak_on_mirror']:.3f}; within one position: "
-          f"{stats['peak_within_one']:.3f}; mean weight on the mirror position: {stats['mass_on_mirror']:.3f}")
-    print(f"training: {STEPS} steps of 64 sequences in {wall:.1f} s wall, {cpu:.1f} s CPU, 1 thread, "
-          f"torch {torch.__version__}")
+    print(
+        f"peak weight on the mirror position: {stats['peak_on_mirror']:.3f}; within one position: "
+        f"{stats['peak_within_one']:.3f}; mean weight on the mirror position: {stats['mass_on_mirror']:.3f}"
+    )
+    print(
+        f"training: {STEPS} steps of 64 sequences in {wall:.1f} s wall, {cpu:.1f} s CPU, 1 thread, "
+        f"torch {torch.__version__}"
+    )
     print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size // 1024} KB)")
 
 

@@ -5,7 +5,8 @@ A browser downloads a web font only when a page has text in that font whose char
 ASCII characters in a dedicated font, and its symbols (Greek, relations, operators, large delimiters) outside ASCII.
 So every font in ``docs/assets/katex/fonts/`` (KaTeX's woff2 files, as released) is split into
 
-* ``docs/assets/katex/split/<name>.ascii.woff2``: the glyphs of ASCII and the no-break space (``Main-Regular.ascii.woff2``...);
+* ``docs/assets/katex/split/<name>.ascii.woff2``: the glyphs of ASCII and the no-break space
+  (``Main-Regular.ascii.woff2``...);
 * ``docs/assets/katex/split/<name>.more.woff2``: all the others,
 
 and ``docs/assets/katex/katex.css`` is KaTeX's ``katex.min.css`` with its ``@font-face`` rules replaced by one rule
@@ -58,8 +59,15 @@ def font_faces(css: str) -> list[dict[str, str]]:
         woff2 = re.search(r"url\(fonts/([^)]+\.woff2)\)", rule)
         if woff2 is None:
             raise ValueError(f"an @font-face rule of {VENDOR_CSS.name} has no woff2 source: {rule}")
-        faces.append({"family": props["font-family"], "style": props["font-style"], "weight": props["font-weight"],
-                      "display": props.get("font-display", "block"), "file": woff2.group(1)})
+        faces.append(
+            {
+                "family": props["font-family"],
+                "style": props["font-style"],
+                "weight": props["font-weight"],
+                "display": props.get("font-display", "block"),
+                "file": woff2.group(1),
+            }
+        )
     return faces
 
 
@@ -75,12 +83,16 @@ def site_css(vendor_css: str, parts: dict[str, list[str]]) -> str:
         stem = _stem(face["file"])
         for suffix, urange, _ in PARTS:
             if suffix in parts.get(face["file"], []):
-                rules.append(f"@font-face{{font-display:{face['display']};font-family:{face['family']};"
-                             f"font-style:{face['style']};font-weight:{face['weight']};"
-                             f"src:url(split/{stem}.{suffix}.woff2) format(\"woff2\");unicode-range:{urange}}}")
+                rules.append(
+                    f"@font-face{{font-display:{face['display']};font-family:{face['family']};"
+                    f"font-style:{face['style']};font-weight:{face['weight']};"
+                    f'src:url(split/{stem}.{suffix}.woff2) format("woff2");unicode-range:{urange}}}'
+                )
     body = _FONT_FACE.sub("", vendor_css)
-    header = ("/* KaTeX's katex.min.css with its @font-face rules replaced: each font is split in two by Unicode range"
-              " (scripts/katex_fonts.py writes this file). */\n")
+    header = (
+        "/* KaTeX's katex.min.css with its @font-face rules replaced: each font is split in two by Unicode range"
+        " (scripts/katex_fonts.py writes this file). */\n"
+    )
     return header + "".join(rules) + body
 
 

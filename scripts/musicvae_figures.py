@@ -6,7 +6,8 @@ Run from the repository root:
 
 It writes into docs/assets/musicvae/: ``interpolation.svg`` (a piano roll of every step) and the MIDI files
 ``interp_<i>.mid`` (one per step) and ``interp_all.mid`` (all steps in a row). Everything is offline, seeded and
-single-threaded, so a rerun on the same machine rewrites the same bytes. Training takes about 75 s of CPU time on one core.
+single-threaded, so a rerun on the same machine rewrites the same bytes. Training takes about 75 s of CPU time on
+one core.
 
 The data set is enumerated, not sampled: every combination of 6 one-bar rhythms, 5 melodic contours, 8 starting
 scale degrees and 4 bar-to-bar sequences (960 four-bar melodies of eighth notes in C major) is a training
@@ -66,10 +67,7 @@ def melody(rhythm: list[int], contour: str, root: int, sequence: list[int]) -> l
 
 def data_set() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     held_out = {tuple(melody(*START)), tuple(melody(*END))}
-    rows = {
-        tuple(melody(r, c, root, s))
-        for r, c, root, s in itertools.product(RHYTHMS, CONTOURS, ROOTS, SEQUENCES)
-    }
+    rows = {tuple(melody(r, c, root, s)) for r, c, root, s in itertools.product(RHYTHMS, CONTOURS, ROOTS, SEQUENCES)}
     train = torch.tensor(sorted(rows - held_out))  # (N, 32), sorted so the order never depends on hashing
     return train, torch.tensor(melody(*START)), torch.tensor(melody(*END))
 
@@ -122,8 +120,11 @@ def piano_roll(rows: list[tuple[str, list[int]]], path: Path) -> None:
     for ax, (label, tokens) in zip(axes, rows):
         is_input = label.startswith("input")
         for start, length, pitch in notes(tokens):
-            ax.add_patch(plt.Rectangle((start, pitch - 0.45), length - 0.1, 0.9,
-                                       color="#888888" if is_input else "#3f51b5", linewidth=0))
+            ax.add_patch(
+                plt.Rectangle(
+                    (start, pitch - 0.45), length - 0.1, 0.9, color="#888888" if is_input else "#3f51b5", linewidth=0
+                )
+            )
         for bar in range(1, BARS):
             ax.axvline(bar * STEPS - 0.05, color="#bbbbbb", linewidth=0.8)
         ax.set_xlim(0, T)
@@ -174,10 +175,17 @@ def main() -> None:
         write_midi([s.tolist()], OUT / f"interp_{i}.mid")
     write_midi([s.tolist() for s in steps], OUT / "interp_all.mid")
     print(f"training melodies: {len(train)}, steps: {STEPS_TRAIN}, batch: {BATCH}, time: {stats['seconds']:.0f} s")
-    print(f"greedy reconstruction from mu on the training set: token accuracy {stats['accuracy']:.3f}, "
-          f"exact melodies {stats['exact']:.3f}")
+    print(
+        f"greedy reconstruction from mu on the training set: token accuracy {stats['accuracy']:.3f}, "
+        f"exact melodies {stats['exact']:.3f}"
+    )
     print(f"mean KL {stats['kl_bits']:.1f} bits, mean summed cross-entropy {stats['recon_nats']:.2f} nats")
-    print("A reconstructed exactly:", torch.equal(steps[0], start), "| B reconstructed exactly:", torch.equal(steps[-1], end))
+    print(
+        "A reconstructed exactly:",
+        torch.equal(steps[0], start),
+        "| B reconstructed exactly:",
+        torch.equal(steps[-1], end),
+    )
     known = {tuple(row) for row in train.tolist()}
     print("steps that are training melodies:", [tuple(s) in known for s in steps.tolist()])
     print(f"interp_all.mid lasts {mido.MidiFile(OUT / 'interp_all.mid').length:.1f} s")

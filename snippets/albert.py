@@ -75,10 +75,14 @@ class FactorizedEmbedding(nn.Module):
         if not isinstance(input_ids, Tensor) or input_ids.dim() != 2 or input_ids.dtype != torch.int64:
             raise ValueError(f"input_ids: expected an int64 tensor of shape (B, T), got {_describe(input_ids)}")
         if input_ids.numel() and not (0 <= int(input_ids.min()) and int(input_ids.max()) < V):
-            raise ValueError(f"input_ids: expected ids in [0, V = {V}), got ids from {int(input_ids.min())} "
-                             f"to {int(input_ids.max())}")
+            raise ValueError(
+                f"input_ids: expected ids in [0, V = {V}), got ids from {int(input_ids.min())} "
+                f"to {int(input_ids.max())}"
+            )
         e = self.word_embeddings(input_ids)  # (B, T, E)
         return self.projection(e)  # (B, T, H)
+
+
 # --8<-- [end:factorized_embedding]
 
 
@@ -116,6 +120,8 @@ class SharedEncoder(nn.Module):
         for layer in self.layers:
             hidden_states = layer(hidden_states, *args, **kwargs)  # (B, T, H)
         return hidden_states
+
+
 # --8<-- [end:shared_encoder]
 
 
@@ -127,8 +133,10 @@ def _check_sharing(layer: object, num_layers: object, share: object, parts: dict
         raise ValueError(f"share: expected one of {', '.join(map(repr, SHARING))}, got {share!r}")
     missing = [name for name in parts.get(share, ()) if not isinstance(getattr(layer, name, None), nn.Module)]  # type: ignore[arg-type]
     if missing:
-        raise ValueError(f"layer: share={share!r} needs the sub-modules {', '.join(parts[share])} "  # type: ignore[index]
-                         f"(as in nn.TransformerEncoderLayer); {type(layer).__name__} lacks {', '.join(missing)}")
+        raise ValueError(
+            f"layer: share={share!r} needs the sub-modules {', '.join(parts[share])} "  # type: ignore[index]
+            f"(as in nn.TransformerEncoderLayer); {type(layer).__name__} lacks {', '.join(missing)}"
+        )
 
 
 def _uniform(generator: torch.Generator | random.Random | None) -> float:
@@ -162,6 +170,8 @@ def sentence_order_pairs(
         else:
             pairs.append(SentencePair(first, second, 0))  # original order
     return pairs
+
+
 # --8<-- [end:sentence_order_pairs]
 
 
@@ -188,8 +198,15 @@ def _as_segments(segments: object, generator: object) -> list[list[int]]:
 
 # --8<-- [start:count_parameters]
 def count_parameters(
-    vocab_size: int, hidden_size: int, num_layers: int, intermediate_size: int, embedding_size: int | None = None,
-    max_position: int = 512, type_vocab_size: int = 2, share_all_layers: bool = False, pooler: bool = True,
+    vocab_size: int,
+    hidden_size: int,
+    num_layers: int,
+    intermediate_size: int,
+    embedding_size: int | None = None,
+    max_position: int = 512,
+    type_vocab_size: int = 2,
+    share_all_layers: bool = False,
+    pooler: bool = True,
 ) -> int:
     """The parameters of transformers' ``BertModel`` (embedding_size None) or ``AlbertModel`` (E given).
 
@@ -208,8 +225,14 @@ def count_parameters(
     Returns:
         The exact number of parameters.
     """
-    _check_positive(vocab_size=vocab_size, hidden_size=hidden_size, num_layers=num_layers,
-                    intermediate_size=intermediate_size, max_position=max_position, type_vocab_size=type_vocab_size)
+    _check_positive(
+        vocab_size=vocab_size,
+        hidden_size=hidden_size,
+        num_layers=num_layers,
+        intermediate_size=intermediate_size,
+        max_position=max_position,
+        type_vocab_size=type_vocab_size,
+    )
     if embedding_size is not None:
         _check_positive(embedding_size=embedding_size)
     H, I = hidden_size, intermediate_size
@@ -220,4 +243,6 @@ def count_parameters(
     ffn = (H * I + I) + (I * H + H) + 2 * H  # H -> I -> H; LayerNorm
     layers = (1 if share_all_layers else num_layers) * (attention + ffn)
     return embeddings + projection + layers + (H * H + H if pooler else 0)
+
+
 # --8<-- [end:count_parameters]

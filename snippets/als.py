@@ -77,8 +77,9 @@ def _check_factors(factors: object, rows: int, name: str, letter: str) -> None:
         or factors.shape[0] != rows
         or factors.shape[1] < 1
     ):
-        raise ValueError(f"{name}: expected a float tensor of shape ({letter}, f) with {letter} = {rows}, "
-                         f"got {_describe(factors)}")
+        raise ValueError(
+            f"{name}: expected a float tensor of shape ({letter}, f) with {letter} = {rows}, got {_describe(factors)}"
+        )
 
 
 def _check_number(value: object, name: str, positive: bool = False) -> float:
@@ -141,6 +142,8 @@ def confidence(r: Tensor, alpha: float = 40.0, *, scaling: str = "linear", eps: 
     if scaling == "log":
         return 1 + alpha * torch.log1p(r / eps)
     return 1 + alpha * r
+
+
 # --8<-- [end:preference_confidence]
 
 
@@ -177,7 +180,12 @@ def _padded_pairs(n_u: Tensor, group: Tensor) -> tuple[Tensor, Tensor]:
 
 # --8<-- [start:normal_equations]
 def normal_equations(
-    r: Tensor, item_factors: Tensor, alpha: float = 40.0, reg: float = 0.1, *, scaling: str = "linear",
+    r: Tensor,
+    item_factors: Tensor,
+    alpha: float = 40.0,
+    reg: float = 0.1,
+    *,
+    scaling: str = "linear",
     eps: float = 1e-8,
 ) -> tuple[Tensor, Tensor]:
     """A_u = Y^T C^u Y + lambda I and b_u = Y^T C^u p(u) of Eq. (4) for every user, by the speed-up of §4.
@@ -207,12 +215,19 @@ def normal_equations(
         A[group] += y.mT @ ((c_g - 1)[..., None] * y)  # + Y^T (C^u - I) Y: O(f^2 n_u), not O(f^2 I)
         b[group] = (c_g[..., None] * y).sum(1)  # Y^T C^u p(u): p_ui = 0 off the observed items
     return A, b
+
+
 # --8<-- [end:normal_equations]
 
 
 # --8<-- [start:solve_users]
 def solve_users(
-    r: Tensor, item_factors: Tensor, alpha: float = 40.0, reg: float = 0.1, *, scaling: str = "linear",
+    r: Tensor,
+    item_factors: Tensor,
+    alpha: float = 40.0,
+    reg: float = 0.1,
+    *,
+    scaling: str = "linear",
     eps: float = 1e-8,
 ) -> Tensor:
     """x_u = (Y^T C^u Y + lambda I)^-1 Y^T C^u p(u), Eq. (4), for every user at once.
@@ -236,6 +251,8 @@ def solve_users(
         u = int(torch.nonzero(info)[0, 0])
         raise ValueError(f"reg: the normal equations of row {u} are not positive definite; use reg > 0")
     return torch.cholesky_solve(b.unsqueeze(-1), L).squeeze(-1)  # (U, f)
+
+
 # --8<-- [end:solve_users]
 
 
@@ -261,8 +278,17 @@ class ImplicitALS:
     """
 
     def __init__(
-        self, num_users: int, num_items: int, factors: int, alpha: float = 40.0, reg: float = 0.1, *,
-        scaling: str = "linear", eps: float = 1e-8, dtype: torch.dtype = torch.float32, seed: int = 0,
+        self,
+        num_users: int,
+        num_items: int,
+        factors: int,
+        alpha: float = 40.0,
+        reg: float = 0.1,
+        *,
+        scaling: str = "linear",
+        eps: float = 1e-8,
+        dtype: torch.dtype = torch.float32,
+        seed: int = 0,
     ) -> None:
         for name, value in (("num_users", num_users), ("num_items", num_items), ("factors", factors)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -305,6 +331,7 @@ class ImplicitALS:
             self.item_factors = solve_users(r_t, self.user_factors, **hyper)  # (I, f), Eq. (5)
         self.r = r
         return self
+
     # --8<-- [end:fit]
 
     def loss(self, r: Tensor) -> float:
@@ -378,6 +405,7 @@ class ImplicitALS:
         contributions = (Y[past] @ weighted) * c  # (n_u,): s^u_ij c_uj
         order = contributions.argsort(descending=True)
         return past[order], contributions[order]
+
     # --8<-- [end:explain]
 
 
@@ -389,8 +417,9 @@ def _check_scores(scores: object) -> None:
 def _check_test(scores: Tensor, r_test: object) -> None:
     _check_r(r_test, "r_test")
     if r_test.is_sparse or r_test.shape != scores.shape:  # type: ignore[union-attr]
-        raise ValueError(f"r_test: expected a dense float tensor of shape (U, I) = {tuple(scores.shape)}, "
-                         f"got {_describe(r_test)}")
+        raise ValueError(
+            f"r_test: expected a dense float tensor of shape (U, I) = {tuple(scores.shape)}, got {_describe(r_test)}"
+        )
     if not bool((r_test > 0).any()):  # type: ignore[operator]
         raise ValueError("r_test: expected at least one positive entry, got none")
 
@@ -425,6 +454,8 @@ def expected_percentile_rank(scores: Tensor, r_test: Tensor) -> float:
     _check_scores(scores)
     _check_test(scores, r_test)
     return float((r_test * percentile_ranks(scores)).sum() / r_test.sum())
+
+
 # --8<-- [end:rank_bar]
 
 
@@ -444,8 +475,14 @@ def popularity_scores(r: Tensor) -> Tensor:
 
 # --8<-- [start:synthetic]
 def synthetic_implicit_feedback(
-    num_users: int = 500, num_items: int = 400, taste_dims: int = 5, seed: int = 0, *, weeks: int = 4,
-    sharpness: float = 2.5, base_logit: float = -6.0,
+    num_users: int = 500,
+    num_items: int = 400,
+    taste_dims: int = 5,
+    seed: int = 0,
+    *,
+    weeks: int = 4,
+    sharpness: float = 2.5,
+    base_logit: float = -6.0,
 ) -> tuple[Tensor, Tensor]:
     """Television-like data: r_ui counts the episodes of weekly show i that u watched; §6's train/test split.
 
@@ -474,4 +511,6 @@ def synthetic_implicit_feedback(
     r_train = torch.binomial(torch.full_like(watch, weeks), watch, generator=g)  # (U, I)
     r_test = torch.bernoulli(watch, generator=g) * (r_train == 0)  # (U, I): only shows new to the user
     return r_train, r_test
+
+
 # --8<-- [end:synthetic]

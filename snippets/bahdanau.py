@@ -58,15 +58,28 @@ def _check_positive(**sizes: object) -> None:
 
 
 def _check_query_keys(query: object, keys: object, query_dim: int, key_dim: int) -> None:
-    if not isinstance(query, Tensor) or query.dim() != 2 or query.shape[1] != query_dim \
-            or not query.is_floating_point():
-        raise ValueError(f"query: expected a float tensor of shape (B, d_q) with d_q = {query_dim}, "
-                         f"got {_describe(query)}")
+    if (
+        not isinstance(query, Tensor)
+        or query.dim() != 2
+        or query.shape[1] != query_dim
+        or not query.is_floating_point()
+    ):
+        raise ValueError(
+            f"query: expected a float tensor of shape (B, d_q) with d_q = {query_dim}, got {_describe(query)}"
+        )
     B = query.shape[0]
-    if not isinstance(keys, Tensor) or keys.dim() != 3 or keys.shape[0] != B or keys.shape[2] != key_dim \
-            or keys.shape[1] < 1 or not keys.is_floating_point():
-        raise ValueError(f"keys: expected a float tensor of shape (B, T, d_k) with B = {B}, T >= 1, "
-                         f"d_k = {key_dim}, got {_describe(keys)}")
+    if (
+        not isinstance(keys, Tensor)
+        or keys.dim() != 3
+        or keys.shape[0] != B
+        or keys.shape[2] != key_dim
+        or keys.shape[1] < 1
+        or not keys.is_floating_point()
+    ):
+        raise ValueError(
+            f"keys: expected a float tensor of shape (B, T, d_k) with B = {B}, T >= 1, "
+            f"d_k = {key_dim}, got {_describe(keys)}"
+        )
 
 
 # --8<-- [start:masked_softmax]
@@ -85,13 +98,14 @@ def masked_softmax(scores: Tensor, mask: Tensor | None = None) -> Tensor:
     if mask is None:
         return torch.softmax(scores, dim=-1)
     if not isinstance(mask, Tensor) or mask.dtype != torch.bool or mask.shape != scores.shape:
-        raise ValueError(f"mask: expected a bool tensor of shape (B, T) = {tuple(scores.shape)}, "
-                         f"got {_describe(mask)}")
+        raise ValueError(f"mask: expected a bool tensor of shape (B, T) = {tuple(scores.shape)}, got {_describe(mask)}")
     empty = ~mask.any(dim=-1)  # (B,)
     if empty.any():
         rows = torch.nonzero(empty).squeeze(1).tolist()
         raise ValueError(f"mask: expected at least one real position (True) in every row, rows {rows} have none")
     return torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)  # exp(-inf) = 0 exactly
+
+
 # --8<-- [end:masked_softmax]
 
 
@@ -112,6 +126,7 @@ class AdditiveAttention(nn.Module):
         self.W_a = nn.Linear(query_dim, hidden_dim, bias=False)
         self.U_a = nn.Linear(key_dim, hidden_dim, bias=False)
         self.v_a = nn.Linear(hidden_dim, 1, bias=False)
+
     # --8<-- [end:additive]
 
     # --8<-- [start:additive_forward]
@@ -121,13 +136,16 @@ class AdditiveAttention(nn.Module):
         if projected_keys is None:
             projected_keys = self.U_a(keys)  # (B, T, n')
         elif not isinstance(projected_keys, Tensor) or projected_keys.shape != (*keys.shape[:2], self.hidden_dim):
-            raise ValueError(f"projected_keys: expected a tensor of shape (B, T, n') = "
-                             f"{(*keys.shape[:2], self.hidden_dim)}, got {_describe(projected_keys)}")
+            raise ValueError(
+                f"projected_keys: expected a tensor of shape (B, T, n') = "
+                f"{(*keys.shape[:2], self.hidden_dim)}, got {_describe(projected_keys)}"
+            )
         hidden = torch.tanh(self.W_a(query).unsqueeze(1) + projected_keys)  # (B, T, n')
         return self.v_a(hidden).squeeze(-1)  # (B, T)
 
-    def forward(self, query: Tensor, keys: Tensor, mask: Tensor | None = None, *,
-                projected_keys: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(
+        self, query: Tensor, keys: Tensor, mask: Tensor | None = None, *, projected_keys: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
         """The context c_i = sum_j alpha_ij h_j (Eq. 5) and the weights alpha_ij (Eq. 6).
 
         Args:
@@ -143,6 +161,7 @@ class AdditiveAttention(nn.Module):
         weights = masked_softmax(self.score(query, keys, projected_keys), mask)  # (B, T)
         context = torch.bmm(weights.unsqueeze(1), keys).squeeze(1)  # (B, d_k)
         return context, weights
+
     # --8<-- [end:additive_forward]
 
 
@@ -178,6 +197,7 @@ class LuongAttention(nn.Module):
         """``(context (B, d_k), weights (B, T))``, as :meth:`AdditiveAttention.forward`."""
         weights = masked_softmax(self.score(query, keys), mask)  # (B, T)
         return torch.bmm(weights.unsqueeze(1), keys).squeeze(1), weights
+
     # --8<-- [end:luong]
 
 
@@ -192,11 +212,17 @@ class RNNsearch(nn.Module):
         maxout_dim: l, the number of maxout units (500 in the paper).
     """
 
-    def __init__(self, vocab_size: int, embed_dim: int = 16, hidden_dim: int = 32, attention_dim: int = 32,
-                 maxout_dim: int = 16) -> None:
+    def __init__(
+        self, vocab_size: int, embed_dim: int = 16, hidden_dim: int = 32, attention_dim: int = 32, maxout_dim: int = 16
+    ) -> None:
         super().__init__()
-        _check_positive(vocab_size=vocab_size, embed_dim=embed_dim, hidden_dim=hidden_dim,
-                        attention_dim=attention_dim, maxout_dim=maxout_dim)
+        _check_positive(
+            vocab_size=vocab_size,
+            embed_dim=embed_dim,
+            hidden_dim=hidden_dim,
+            attention_dim=attention_dim,
+            maxout_dim=maxout_dim,
+        )
         self.vocab_size, self.hidden_dim = vocab_size, hidden_dim
         self.src_embedding = nn.Embedding(vocab_size, embed_dim)
         self.tgt_embedding = nn.Embedding(vocab_size, embed_dim)
@@ -225,13 +251,15 @@ class RNNsearch(nn.Module):
         )  # the backward GRU starts at each row's last real token, not at its padding
         out, _ = self.encoder(packed)
         annotations, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])
-        s_0 = torch.tanh(self.W_s(annotations[:, 0, self.hidden_dim:]))  # (B, n) from backward h_1
+        s_0 = torch.tanh(self.W_s(annotations[:, 0, self.hidden_dim :]))  # (B, n) from backward h_1
         return annotations, s_0  # (B, T_x, 2n), (B, n)
+
     # --8<-- [end:encode]
 
     # --8<-- [start:step]
-    def step(self, y_prev: Tensor, state: Tensor, annotations: Tensor, src_mask: Tensor,
-             projected_keys: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
+    def step(
+        self, y_prev: Tensor, state: Tensor, annotations: Tensor, src_mask: Tensor, projected_keys: Tensor | None = None
+    ) -> tuple[Tensor, Tensor, Tensor]:
         """One decoder step: score with s_{i-1}, read c_i, update to s_i, then p(y_i | y_{i-1}, s_i, c_i).
 
         Args:
@@ -250,6 +278,7 @@ class RNNsearch(nn.Module):
         t = self.deep_output(torch.cat([state, embedded, context], dim=-1))  # (B, 2l)
         t = t.view(t.shape[0], -1, 2).amax(dim=-1)  # (B, l): maxout over pairs
         return self.W_o(t), state, weights  # (B, V)
+
     # --8<-- [end:step]
 
     def forward(self, src: Tensor, src_mask: Tensor, tgt_in: Tensor) -> tuple[Tensor, Tensor]:
@@ -263,10 +292,15 @@ class RNNsearch(nn.Module):
         Returns:
             ``(logits, weights)``: (B, T_y, V) and the alignment (B, T_y, T_x).
         """
-        if not isinstance(tgt_in, Tensor) or tgt_in.dim() != 2 or tgt_in.dtype != torch.int64 \
-                or tgt_in.shape[0] != src.shape[0]:
-            raise ValueError(f"tgt_in: expected an int64 tensor of shape (B, T_y) with B = {src.shape[0]}, "
-                             f"got {_describe(tgt_in)}")
+        if (
+            not isinstance(tgt_in, Tensor)
+            or tgt_in.dim() != 2
+            or tgt_in.dtype != torch.int64
+            or tgt_in.shape[0] != src.shape[0]
+        ):
+            raise ValueError(
+                f"tgt_in: expected an int64 tensor of shape (B, T_y) with B = {src.shape[0]}, got {_describe(tgt_in)}"
+            )
         annotations, state = self.encode(src, src_mask)
         projected = self.attention.U_a(annotations)  # (B, T_x, n'): U_a h_j, the same at every step
         logits, weights = [], []
@@ -305,8 +339,9 @@ def _check_source(src: object, src_mask: object, vocab_size: int) -> None:
     if not isinstance(src, Tensor) or src.dim() != 2 or src.dtype != torch.int64 or src.shape[1] < 1:
         raise ValueError(f"src: expected an int64 tensor of shape (B, T_x) with T_x >= 1, got {_describe(src)}")
     if not isinstance(src_mask, Tensor) or src_mask.dtype != torch.bool or src_mask.shape != src.shape:
-        raise ValueError(f"src_mask: expected a bool tensor of shape (B, T_x) = {tuple(src.shape)}, "
-                         f"got {_describe(src_mask)}")
+        raise ValueError(
+            f"src_mask: expected a bool tensor of shape (B, T_x) = {tuple(src.shape)}, got {_describe(src_mask)}"
+        )
     if not src_mask[:, 0].all():
         raise ValueError("src_mask: expected every row to start with a real position (padding on the right)")
     if bool((src < 0).any()) or bool((src >= vocab_size).any()):
@@ -314,8 +349,9 @@ def _check_source(src: object, src_mask: object, vocab_size: int) -> None:
 
 
 # --8<-- [start:task]
-def reversal_batch(batch_size: int, generator: torch.Generator | None, num_symbols: int = 10,
-                   min_len: int = 3, max_len: int = 8) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+def reversal_batch(
+    batch_size: int, generator: torch.Generator | None, num_symbols: int = 10, min_len: int = 3, max_len: int = 8
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Random sequences of symbols 3 ... num_symbols + 2 and their reversals followed by EOS.
 
     Args:
@@ -343,12 +379,15 @@ def reversal_batch(batch_size: int, generator: torch.Generator | None, num_symbo
     tgt_out = torch.cat([reversed_, pad], dim=1).scatter(1, lengths.unsqueeze(1), EOS)  # (B, T_x + 1)
     tgt_in = torch.cat([torch.full((batch_size, 1), BOS), reversed_], dim=1)  # (B, T_x + 1)
     return src, src_mask, tgt_in, tgt_out
+
+
 # --8<-- [end:task]
 
 
 # --8<-- [start:train]
-def train_reversal(model: RNNsearch, steps: int, generator: torch.Generator | None, batch_size: int = 64,
-                   lr: float = 0.01, **task: int) -> list[float]:
+def train_reversal(
+    model: RNNsearch, steps: int, generator: torch.Generator | None, batch_size: int = 64, lr: float = 0.01, **task: int
+) -> list[float]:
     """Train ``model`` on fresh reversal batches with Adam and cross-entropy over the non-PAD targets.
 
     Args:
@@ -374,6 +413,8 @@ def train_reversal(model: RNNsearch, steps: int, generator: torch.Generator | No
         optimizer.step()
         losses.append(loss.item())
     return losses
+
+
 # --8<-- [end:train]
 
 

@@ -48,8 +48,9 @@ def _describe(x: object) -> str:
 def _check_document(tokens: object) -> None:
     """Raise unless ``tokens`` is a 1-D int64 tensor holding at least <s> and </s>."""
     if not isinstance(tokens, Tensor) or tokens.dim() != 1 or tokens.dtype != torch.int64 or tokens.numel() < 2:
-        raise ValueError(f"tokens: expected an int64 tensor of shape (T,) with T >= 2 (<s> ... </s>), "
-                         f"got {_describe(tokens)}")
+        raise ValueError(
+            f"tokens: expected an int64 tensor of shape (T,) with T >= 2 (<s> ... </s>), got {_describe(tokens)}"
+        )
 
 
 def _check_ratio(name: str, ratio: object) -> None:
@@ -87,6 +88,8 @@ def _poisson_table(poisson_lambda: float) -> Tensor:
     pmf = torch.exp(k * math.log(poisson_lambda) - poisson_lambda - torch.lgamma(k + 1))  # (128,)
     below = torch.nonzero(pmf < 1e-7)
     return pmf[: int(below[0]) + 1] if below.numel() else pmf  # 18 entries for lambda = 3
+
+
 # --8<-- [end:budget]
 
 
@@ -103,6 +106,8 @@ def _span_lengths(budget: int, poisson_lambda: float, generator: torch.Generator
     lengths = lengths[: last + 1].clone()
     lengths[last] -= int(total[last]) - budget  # trim it: the lengths now sum to the budget
     return lengths  # (S,) int64, zeros included
+
+
 # --8<-- [end:span_lengths]
 
 
@@ -121,6 +126,8 @@ def _replace_spans(tokens: Tensor, starts: Tensor, lengths: Tensor, mask_id: int
     noised = tokens.clone()
     noised[starts] = mask_id
     return noised[~deleted]  # (T',)
+
+
 # --8<-- [end:replace_spans]
 
 
@@ -134,13 +141,18 @@ def _insert_masks(tokens: Tensor, count: int, mask_id: int, generator: torch.Gen
     out = torch.full((T,), mask_id, dtype=torch.int64)
     out[~is_mask] = tokens  # the original tokens fill the other positions in order
     return out  # (T + count,)
+
+
 # --8<-- [end:insert_masks]
 
 
 # --8<-- [start:text_infilling]
 def text_infilling(
-    tokens: Tensor, mask_id: int, generator: torch.Generator | None,
-    mask_ratio: float = 0.3, poisson_lambda: float = 3.0,
+    tokens: Tensor,
+    mask_id: int,
+    generator: torch.Generator | None,
+    mask_ratio: float = 0.3,
+    poisson_lambda: float = 3.0,
 ) -> Tensor:
     """Replace Poisson(lambda)-long spans by one [MASK] each until mask_ratio of the inner tokens are covered.
 
@@ -166,12 +178,17 @@ def text_infilling(
     starts = 1 + torch.randperm(n, generator=generator)[: spans.numel()]  # distinct inner positions
     noised = _replace_spans(tokens, starts, spans, mask_id)
     return _insert_masks(noised, lengths.numel() - spans.numel(), mask_id, generator)  # the 0-length spans
+
+
 # --8<-- [end:text_infilling]
 
 
 # --8<-- [start:token_masking]
 def token_masking(
-    tokens: Tensor, mask_id: int, generator: torch.Generator | None, mask_ratio: float = 0.3,
+    tokens: Tensor,
+    mask_id: int,
+    generator: torch.Generator | None,
+    mask_ratio: float = 0.3,
 ) -> Tensor:
     """Replace ceil(mask_ratio * (T - 2)) distinct inner tokens, drawn uniformly, by [MASK] (BERT-style).
 
@@ -190,6 +207,8 @@ def token_masking(
     noised = tokens.clone()
     noised[chosen] = mask_id
     return noised
+
+
 # --8<-- [end:token_masking]
 
 
@@ -210,6 +229,8 @@ def token_deletion(tokens: Tensor, generator: torch.Generator | None, deletion_r
     keep = torch.ones(tokens.numel(), dtype=torch.bool)
     keep[1 + torch.randperm(n, generator=generator)[: _masking_budget(n, deletion_ratio)]] = False
     return tokens[keep]
+
+
 # --8<-- [end:token_deletion]
 
 
@@ -236,6 +257,8 @@ def sentence_permutation(tokens: Tensor, sentence_end_id: int, generator: torch.
     sentences = list(torch.tensor_split(inner, ends[:-1]))
     order = torch.randperm(len(sentences), generator=generator).tolist()
     return torch.cat([tokens[:1], *[sentences[i] for i in order], tokens[-1:]])
+
+
 # --8<-- [end:sentence_permutation]
 
 
@@ -257,4 +280,6 @@ def document_rotation(tokens: Tensor, generator: torch.Generator | None) -> Tens
     start = int(torch.randint(n, (1,), generator=generator))  # index of the new first inner token
     inner = tokens[1:-1]
     return torch.cat([tokens[:1], inner[start:], inner[:start], tokens[-1:]])
+
+
 # --8<-- [end:document_rotation]

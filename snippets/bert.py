@@ -134,6 +134,8 @@ def bert_inputs(
         input_ids += [*b, sep_id]
         token_type_ids += [1] * (len(b) + 1)  # segment B and the final [SEP]
     return input_ids, token_type_ids
+
+
 # --8<-- [end:bert_inputs]
 
 
@@ -154,12 +156,17 @@ def num_predictions(num_tokens: int, masked_lm_prob: float = 0.15, max_predictio
     """
     if not _is_int(num_tokens) or num_tokens < 0:
         raise ValueError(f"num_tokens: expected a non-negative integer, got {num_tokens!r}")
-    if isinstance(masked_lm_prob, bool) or not isinstance(masked_lm_prob, (int, float)) \
-            or not 0.0 <= masked_lm_prob <= 1.0:
+    if (
+        isinstance(masked_lm_prob, bool)
+        or not isinstance(masked_lm_prob, (int, float))
+        or not 0.0 <= masked_lm_prob <= 1.0
+    ):
         raise ValueError(f"masked_lm_prob: expected a probability in [0, 1], got {masked_lm_prob!r}")
     if not _is_int(max_predictions) or max_predictions < 1:
         raise ValueError(f"max_predictions: expected a positive integer, got {max_predictions!r}")
     return min(max_predictions, max(1, round(num_tokens * masked_lm_prob)))
+
+
 # --8<-- [end:num_predictions]
 
 
@@ -192,11 +199,14 @@ def truncate_pair(
         else:
             longer.pop()  # from the back
     return a, b
+
+
 # --8<-- [end:truncate_pair]
 
 
 def _as_documents(documents: object) -> list[list[list[int]]]:
     """``documents`` as lists of non-empty sentences of ids, with at least two documents, or a ValueError."""
+
     def is_sequence(x: object) -> bool:
         return isinstance(x, Sequence) and not isinstance(x, (str, bytes))
 
@@ -208,7 +218,9 @@ def _as_documents(documents: object) -> list[list[list[int]]]:
             raise ValueError(f"documents[{d}]: expected a sequence of sentences, got {_describe(document)}")
         if not document:
             raise ValueError(f"documents[{d}]: expected at least one sentence, got none")
-        out.append([_as_ids(f"documents[{d}][{s}]", sentence, allow_empty=False) for s, sentence in enumerate(document)])
+        out.append(
+            [_as_ids(f"documents[{d}][{s}]", sentence, allow_empty=False) for s, sentence in enumerate(document)]
+        )
     if len(out) < 2:
         raise ValueError(f"documents: expected at least 2 documents (a random B needs another one), got {len(out)}")
     return out
@@ -216,7 +228,9 @@ def _as_documents(documents: object) -> list[list[list[int]]]:
 
 # --8<-- [start:next_sentence_pairs]
 def next_sentence_pairs(
-    documents: Sequence[Sequence[Sequence[int]]], generator: RandomSource, max_tokens: int,
+    documents: Sequence[Sequence[Sequence[int]]],
+    generator: RandomSource,
+    max_tokens: int,
     short_seq_prob: float = 0.1,
 ) -> list[SentencePair]:
     """NSP examples from each document in turn, as google-research/bert's create_pretraining_data.py makes them.
@@ -238,6 +252,8 @@ def next_sentence_pairs(
         target = _randint(generator, 2, budget) if short else budget
         pairs += _document_pairs(docs, d, target, budget, generator)
     return pairs
+
+
 # --8<-- [end:next_sentence_pairs]
 
 
@@ -262,13 +278,15 @@ def _document_pairs(
             chunk = []
         i += 1
     return pairs
+
+
 # --8<-- [end:document_pairs]
 
 
 def _text_from(document: list[list[int]], length: int, generator: RandomSource) -> list[int]:
     """Whole sentences of ``document`` from a random one on, until at least ``length`` ids (or the end)."""
     tokens: list[int] = []
-    for sentence in document[_randint(generator, 0, len(document) - 1):]:
+    for sentence in document[_randint(generator, 0, len(document) - 1) :]:
         tokens += sentence
         if len(tokens) >= length:
             break
@@ -277,10 +295,15 @@ def _text_from(document: list[list[int]], length: int, generator: RandomSource) 
 
 def _check_nsp_args(max_tokens: object, short_seq_prob: object, generator: object) -> tuple[int, float]:
     if not _is_int(max_tokens) or max_tokens < 5:  # type: ignore[operator]
-        raise ValueError(f"max_tokens: expected an integer >= 5 ([CLS], [SEP], [SEP] and one id each for A and B), "
-                         f"got {max_tokens!r}")
-    if isinstance(short_seq_prob, bool) or not isinstance(short_seq_prob, (int, float)) \
-            or not 0.0 <= short_seq_prob <= 1.0:
+        raise ValueError(
+            f"max_tokens: expected an integer >= 5 ([CLS], [SEP], [SEP] and one id each for A and B), "
+            f"got {max_tokens!r}"
+        )
+    if (
+        isinstance(short_seq_prob, bool)
+        or not isinstance(short_seq_prob, (int, float))
+        or not 0.0 <= short_seq_prob <= 1.0
+    ):
         raise ValueError(f"short_seq_prob: expected a probability in [0, 1], got {short_seq_prob!r}")
     _check_random_source(generator)
     return max_tokens - 3, float(short_seq_prob)  # type: ignore[operator]
@@ -308,6 +331,8 @@ def pretraining_loss(mlm_logits: Tensor, mlm_labels: Tensor, nsp_logits: Tensor,
         mlm = mlm_logits.sum() * 0.0
     nsp = F.cross_entropy(nsp_logits, nsp_labels)  # (B, 2) vs (B,): mean over B
     return mlm + nsp
+
+
 # --8<-- [end:pretraining_loss]
 
 
@@ -316,8 +341,9 @@ def _check_loss_args(mlm_logits: object, mlm_labels: object, nsp_logits: object,
         raise ValueError(f"mlm_logits: expected a float tensor of shape (B, T, V), got {_describe(mlm_logits)}")
     B, T, V = mlm_logits.shape
     if not isinstance(mlm_labels, Tensor) or tuple(mlm_labels.shape) != (B, T) or mlm_labels.dtype != torch.int64:
-        raise ValueError(f"mlm_labels: expected an int64 tensor of shape (B, T) = ({B}, {T}), "
-                         f"got {_describe(mlm_labels)}")
+        raise ValueError(
+            f"mlm_labels: expected an int64 tensor of shape (B, T) = ({B}, {T}), got {_describe(mlm_labels)}"
+        )
     bad = (mlm_labels != IGNORE_INDEX) & ((mlm_labels < 0) | (mlm_labels >= V))
     if bad.any():
         raise ValueError(f"mlm_labels: expected ids in [0, V = {V}) or -100, got {mlm_labels[bad][0].item()}")

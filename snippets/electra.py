@@ -96,13 +96,20 @@ def num_to_predict(attention_mask: Tensor, mask_prob: float = 0.15, max_seq_len:
     n_max = int((mask_prob + 0.005) * max_seq_len)  # 19 for mask_prob 0.15 and length 128
     num_tokens = attention_mask.sum(dim=1).to(torch.float64)  # (B,)
     return torch.round(num_tokens * mask_prob).clamp(max=n_max).clamp(min=1).to(torch.int64)  # (B,)
+
+
 # --8<-- [end:num_to_predict]
 
 
 # --8<-- [start:mask_generator_input]
 def mask_generator_input(
-    input_ids: Tensor, attention_mask: Tensor, mask_token_id: int, special_token_ids: Sequence[int] = (),
-    mask_prob: float = 0.15, max_seq_len: int | None = None, generator: torch.Generator | None = None,
+    input_ids: Tensor,
+    attention_mask: Tensor,
+    mask_token_id: int,
+    special_token_ids: Sequence[int] = (),
+    mask_prob: float = 0.15,
+    max_seq_len: int | None = None,
+    generator: torch.Generator | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Choose the positions the generator predicts and build its input x^masked.
 
@@ -132,13 +139,18 @@ def mask_generator_input(
     show_mask = torch.rand(weights.shape, generator=generator, device=k.device) < 0.85  # (B, T)
     masked_ids = torch.where(masked_positions & show_mask, mask_token_id, input_ids)  # 15% keep their token
     return masked_ids, masked_positions
+
+
 # --8<-- [end:mask_generator_input]
 
 
 # --8<-- [start:sample_replacements]
 def sample_replacements(
-    generator_logits: Tensor, input_ids: Tensor, masked_positions: Tensor,
-    temperature: float = 1.0, generator: torch.Generator | None = None,
+    generator_logits: Tensor,
+    input_ids: Tensor,
+    masked_positions: Tensor,
+    temperature: float = 1.0,
+    generator: torch.Generator | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Build x^corrupt: sample x_hat ~ softmax(logits / temperature) at the masked positions.
 
@@ -163,16 +175,24 @@ def sample_replacements(
         corrupted_ids[masked_positions.bool()] = sampled
     is_replaced = corrupted_ids != input_ids  # (B, T); unmasked positions are never replaced
     return corrupted_ids, is_replaced
+
+
 # --8<-- [end:sample_replacements]
 
 
 def _check_sampling_args(logits: object, input_ids: object, masked_positions: object, temperature: object) -> None:
     _check_ids("input_ids", input_ids)
     B, T = input_ids.shape  # type: ignore[union-attr]
-    if not isinstance(logits, Tensor) or logits.dim() != 3 or tuple(logits.shape[:2]) != (B, T) \
-            or not logits.is_floating_point():
-        raise ValueError(f"generator_logits: expected a float tensor of shape (B, T, V) with (B, T) = ({B}, {T}), "
-                         f"got {_describe(logits)}")
+    if (
+        not isinstance(logits, Tensor)
+        or logits.dim() != 3
+        or tuple(logits.shape[:2]) != (B, T)
+        or not logits.is_floating_point()
+    ):
+        raise ValueError(
+            f"generator_logits: expected a float tensor of shape (B, T, V) with (B, T) = ({B}, {T}), "
+            f"got {_describe(logits)}"
+        )
     _check_mask("masked_positions", masked_positions, (B, T))
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
         raise ValueError(f"temperature: expected a positive number, got {temperature!r}")
@@ -193,10 +213,14 @@ def rtd_loss(discriminator_logits: Tensor, is_replaced: Tensor, attention_mask: 
     Returns:
         A scalar: sum of per-token losses over real tokens / number of real tokens in the batch.
     """
-    if not isinstance(discriminator_logits, Tensor) or discriminator_logits.dim() != 2 \
-            or not discriminator_logits.is_floating_point():
-        raise ValueError(f"discriminator_logits: expected a float tensor of shape (B, T), "
-                         f"got {_describe(discriminator_logits)}")
+    if (
+        not isinstance(discriminator_logits, Tensor)
+        or discriminator_logits.dim() != 2
+        or not discriminator_logits.is_floating_point()
+    ):
+        raise ValueError(
+            f"discriminator_logits: expected a float tensor of shape (B, T), got {_describe(discriminator_logits)}"
+        )
     shape = tuple(discriminator_logits.shape)
     _check_mask("is_replaced", is_replaced, shape)
     _check_mask("attention_mask", attention_mask, shape)
@@ -206,6 +230,8 @@ def rtd_loss(discriminator_logits: Tensor, is_replaced: Tensor, attention_mask: 
     labels = is_replaced.to(discriminator_logits.dtype)  # (B, T)
     per_token = F.binary_cross_entropy_with_logits(discriminator_logits, labels, reduction="none")  # (B, T)
     return (per_token * weights).sum() / weights.sum()
+
+
 # --8<-- [end:rtd_loss]
 
 
@@ -226,6 +252,8 @@ def mlm_loss(generator_logits: Tensor, input_ids: Tensor, masked_positions: Tens
     if not chosen.any():
         return generator_logits.sum() * 0.0
     return F.cross_entropy(generator_logits[chosen], input_ids[chosen])  # (M, V) vs (M,)
+
+
 # --8<-- [end:mlm_loss]
 
 
@@ -248,6 +276,8 @@ def electra_loss(mlm_loss: Tensor | float, disc_loss: Tensor | float, disc_weigh
     if isinstance(disc_weight, bool) or not isinstance(disc_weight, (int, float)) or disc_weight < 0:
         raise ValueError(f"disc_weight: expected a non-negative number, got {disc_weight!r}")
     return torch.as_tensor(mlm_loss) + disc_weight * torch.as_tensor(disc_loss)
+
+
 # --8<-- [end:electra_loss]
 
 
@@ -255,7 +285,12 @@ def _encoder(width: int, num_layers: int, num_heads: int) -> nn.TransformerEncod
     """A Transformer encoder without dropout. Pre-LayerNorm (BERT and ELECTRA use post-LayerNorm), because
     a tiny model then learns to attend to its neighbours within a few hundred steps."""
     layer = nn.TransformerEncoderLayer(
-        width, num_heads, dim_feedforward=4 * width, dropout=0.0, activation="gelu", batch_first=True,
+        width,
+        num_heads,
+        dim_feedforward=4 * width,
+        dropout=0.0,
+        activation="gelu",
+        batch_first=True,
         norm_first=True,
     )
     return nn.TransformerEncoder(layer, num_layers, norm=nn.LayerNorm(width), enable_nested_tensor=False)
@@ -279,12 +314,25 @@ class TinyElectra(nn.Module):
     """
 
     def __init__(
-        self, vocab_size: int, max_len: int, embed_dim: int = 32, hidden_size: int = 64,
-        generator_size: int = 16, num_layers: int = 2, head_dim: int = 16,
+        self,
+        vocab_size: int,
+        max_len: int,
+        embed_dim: int = 32,
+        hidden_size: int = 64,
+        generator_size: int = 16,
+        num_layers: int = 2,
+        head_dim: int = 16,
     ) -> None:
         super().__init__()
-        sizes = {"vocab_size": vocab_size, "max_len": max_len, "embed_dim": embed_dim, "hidden_size": hidden_size,
-                 "generator_size": generator_size, "num_layers": num_layers, "head_dim": head_dim}
+        sizes = {
+            "vocab_size": vocab_size,
+            "max_len": max_len,
+            "embed_dim": embed_dim,
+            "hidden_size": hidden_size,
+            "generator_size": generator_size,
+            "num_layers": num_layers,
+            "head_dim": head_dim,
+        }
         for name, value in sizes.items():
             if not _is_int(value) or value < 1:
                 raise ValueError(f"{name}: expected a positive integer, got {value!r}")
@@ -330,6 +378,7 @@ class TinyElectra(nn.Module):
         x, padding = self._embed(corrupted_ids, attention_mask)  # (B, T, E)
         h = self.discriminator(self.discriminator_in(x), src_key_padding_mask=padding)  # (B, T, H)
         return self.discriminator_out(h).squeeze(-1)  # (B, T)
+
     # --8<-- [end:two_networks]
 
 
@@ -357,9 +406,15 @@ class ElectraOutput(NamedTuple):
 
 # --8<-- [start:pretraining_step]
 def pretraining_step(
-    model: TinyElectra, optimizer: torch.optim.Optimizer | None, input_ids: Tensor, attention_mask: Tensor,
-    mask_token_id: int, special_token_ids: Sequence[int] = (), disc_weight: float = 50.0,
-    mask_prob: float = 0.15, generator: torch.Generator | None = None,
+    model: TinyElectra,
+    optimizer: torch.optim.Optimizer | None,
+    input_ids: Tensor,
+    attention_mask: Tensor,
+    mask_token_id: int,
+    special_token_ids: Sequence[int] = (),
+    disc_weight: float = 50.0,
+    mask_prob: float = 0.15,
+    generator: torch.Generator | None = None,
 ) -> ElectraOutput:
     """One step of ELECTRA pre-training on a batch of original tokens (no update when ``optimizer`` is None).
 
@@ -390,6 +445,15 @@ def pretraining_step(
         optimizer.zero_grad()
         loss.backward()  # the sample is detached: L_Disc reaches the generator only via shared embeddings
         optimizer.step()
-    return ElectraOutput(loss.detach(), loss_mlm.detach(), loss_disc.detach(), disc_logits.detach(),
-                         corrupted_ids, is_replaced, masked_positions)
+    return ElectraOutput(
+        loss.detach(),
+        loss_mlm.detach(),
+        loss_disc.detach(),
+        disc_logits.detach(),
+        corrupted_ids,
+        is_replaced,
+        masked_positions,
+    )
+
+
 # --8<-- [end:pretraining_step]

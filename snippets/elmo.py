@@ -60,6 +60,8 @@ def _normalise_layer(tensor: Tensor, mask: Tensor) -> Tensor:
     mean = (tensor * m).sum() / count  # one scalar per layer
     variance = (((tensor - mean) * m) ** 2).sum() / count  # one scalar per layer
     return (tensor - mean) / torch.sqrt(variance + _norm_eps(tensor.dtype))  # (B, T, D)
+
+
 # --8<-- [end:masked_norm]
 
 
@@ -110,7 +112,9 @@ class ScalarMix(nn.Module):
             raise ValueError(f"tensors[0]: expected a float tensor of shape (B, T, D), got {_describe(first)}")
         for i, t in enumerate(tensors[1:], start=1):
             if not isinstance(t, Tensor) or t.shape != first.shape:
-                raise ValueError(f"tensors[{i}]: expected shape {tuple(first.shape)} like tensors[0], got {_describe(t)}")
+                raise ValueError(
+                    f"tensors[{i}]: expected shape {tuple(first.shape)} like tensors[0], got {_describe(t)}"
+                )
         if mask is None:
             if self.do_layer_norm:
                 raise ValueError(
@@ -143,6 +147,7 @@ class ScalarMix(nn.Module):
         for weight, h_j in zip(weights[1:], layers[1:], strict=True):
             mixed = torch.addcmul(mixed, weight, h_j)  # mixed + gamma * s_j * h_j, in one pass
         return mixed  # (B, T, D)
+
     # --8<-- [end:forward]
 
 
@@ -164,6 +169,8 @@ def scalar_mix_regularizer(scalar_mix: ScalarMix, lam: float) -> Tensor:
         raise ValueError(f"lam: expected lambda >= 0, got {lam}")
     w = torch.cat(list(scalar_mix.scalar_parameters))  # (L + 1,)
     return lam * (w**2).sum()
+
+
 # --8<-- [end:regularizer]
 
 
@@ -283,6 +290,7 @@ class BiLM(nn.Module):
         layers = [torch.cat([x, x], dim=-1) * keep]  # layer 0: (B, T, 2E)
         layers += [torch.cat([f, b], dim=-1) * keep for f, b in zip(fwd, bwd, strict=True)]  # layers 1..L: (B, T, 2E)
         return BiLMOutput(layers, self._loss(fwd[-1], bwd[-1], token_ids, mask))
+
     # --8<-- [end:bilm_layers]
 
     # --8<-- [start:bilm_loss]
@@ -307,4 +315,5 @@ class BiLM(nn.Module):
         nll_fwd = F.cross_entropy(logits_fwd.transpose(1, 2), token_ids[:, 1:], reduction="none")  # (B, T - 1)
         nll_bwd = F.cross_entropy(logits_bwd.transpose(1, 2), token_ids[:, :-1], reduction="none")  # (B, T - 1)
         return ((nll_fwd + nll_bwd) * pair).sum() / (2 * pair.sum())
+
     # --8<-- [end:bilm_loss]

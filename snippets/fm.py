@@ -59,6 +59,8 @@ def fm_interaction(embeddings: Tensor, values: Tensor | None = None, reduce_sum:
     sum_of_squares = vx.pow(2).sum(dim=1)  # (B, k): sum_i v_if^2 x_i^2
     per_factor = 0.5 * (square_of_sum - sum_of_squares)  # (B, k)
     return per_factor.sum(dim=1) if reduce_sum else per_factor  # (B,) or (B, k)
+
+
 # --8<-- [end:fm_interaction]
 
 
@@ -82,6 +84,8 @@ def fm_interaction_naive(embeddings: Tensor, values: Tensor | None = None) -> Te
             dot = (embeddings[:, i] * embeddings[:, j]).sum(dim=-1)  # (B,): ⟨v_i, v_j⟩
             total = total + dot * x[:, i] * x[:, j]
     return total
+
+
 # --8<-- [end:fm_interaction_naive]
 
 
@@ -152,4 +156,5 @@ class FactorizationMachine(nn.Module):
             _check_inputs(v, values)
             w = w * values
         return self.bias + w.sum(dim=1) + fm_interaction(v, values)  # (B,)
+
     # --8<-- [end:forward]

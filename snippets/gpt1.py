@@ -78,6 +78,8 @@ def causal_mask(T: int) -> Tensor:
     if int(T) < 1:
         raise ValueError(f"T: expected a positive sequence length, got {T}")
     return torch.ones(T, T, dtype=torch.bool).tril()  # (T, T)
+
+
 # --8<-- [end:causal_mask]
 
 
@@ -168,6 +170,8 @@ def transform_multiple_choice(
     if len(answers) == 0:
         raise ValueError("answers: expected at least one candidate answer, got none")
     return [_sequence([context, answer], layout) for answer in answers]
+
+
 # --8<-- [end:transforms]
 
 
@@ -226,6 +230,8 @@ def pack_inputs(examples: Sequence[list[list[int]]], layout: InputLayout) -> Pac
             extract_index[b, k] = n - 1
     positions = layout.positions().expand(B, K, T)  # (B, K, n_ctx)
     return PackedInputs(tokens, positions, mask, extract_index)
+
+
 # --8<-- [end:pack_inputs]
 
 
@@ -284,6 +290,7 @@ class GPT1(nn.Module):
             h = block(h, src_mask=blocked)  # (N, T, d)
         lm_logits = h @ W.T  # (N, T, n_embeddings): tied output layer
         return h.reshape(*lead, T, -1), lm_logits.reshape(*lead, T, -1)
+
     # --8<-- [end:gpt1_forward]
 
 
@@ -308,6 +315,8 @@ def extract_features(hidden: Tensor, extract_index: Tensor) -> Tensor:
         raise ValueError(f"extract_index: expected positions in 0..{T - 1}, got {extract_index.tolist()}")
     index = extract_index.view(B, K, 1, 1).expand(B, K, 1, d)  # (B, K, 1, d)
     return hidden.gather(2, index).squeeze(2)  # (B, K, d)
+
+
 # --8<-- [end:extract_features]
 
 
@@ -361,6 +370,7 @@ class TaskHead(nn.Module):
         if self.task == "multiple_choice":
             return self.linear(features).squeeze(-1)  # (B, K): one score per answer
         return self.linear(features.sum(dim=1))  # (B, n_class); the sum adds the two orderings
+
     # --8<-- [end:task_head]
 
 
@@ -369,7 +379,9 @@ def _check_lm(lm_logits: Tensor, lm_targets: Tensor, lm_mask: Tensor) -> None:
         raise ValueError(f"lm_logits: expected a float tensor of shape (B, T, V), got {_describe(lm_logits)}")
     expected = tuple(lm_logits.shape[:-1])
     if not isinstance(lm_targets, Tensor) or tuple(lm_targets.shape) != expected or lm_targets.dtype != torch.int64:
-        raise ValueError(f"lm_targets: expected an int64 tensor of shape {expected} (B, T), got {_describe(lm_targets)}")
+        raise ValueError(
+            f"lm_targets: expected an int64 tensor of shape {expected} (B, T), got {_describe(lm_targets)}"
+        )
     if not isinstance(lm_mask, Tensor) or tuple(lm_mask.shape) != expected:
         raise ValueError(f"lm_mask: expected shape {expected} (B, T), got {_describe(lm_mask)}")
     if ((lm_mask != 0).sum(dim=-1) == 0).any():
@@ -398,6 +410,8 @@ def lm_loss(lm_logits: Tensor, lm_targets: Tensor, lm_mask: Tensor) -> Tensor:
     m = lm_mask.reshape(-1, T).to(nll.dtype)  # (N, T)
     per_sequence = (nll * m).sum(dim=1) / m.sum(dim=1)  # (N,)
     return per_sequence.mean()
+
+
 # --8<-- [end:lm_loss]
 
 
@@ -432,4 +446,6 @@ def finetune_loss(
         raise ValueError(f"clf_labels: expected classes in 0..{C - 1}, got {clf_labels.tolist()}")
     clf = F.cross_entropy(clf_logits, clf_labels)  # -L2, averaged over examples
     return clf + lm_coef * lm_loss(lm_logits, lm_targets, lm_mask)  # -L3 = -(L2 + lambda * L1)
+
+
 # --8<-- [end:finetune_loss]

@@ -87,6 +87,8 @@ def gaussian_kl(mu: Tensor, sigma: Tensor) -> Tensor:
         raise ValueError(f"sigma: expected every value > 0, got a minimum of {float(sigma.min())}")
     per_dim = 0.5 * (mu.pow(2) + sigma.pow(2) - 1.0 - 2.0 * sigma.log())  # (B, d)
     return per_dim.sum(dim=-1)  # (B,)
+
+
 # --8<-- [end:kl]
 
 
@@ -109,6 +111,8 @@ def kl_free_bits(kl: Tensor, free_bits: float) -> Tensor:
         raise ValueError(f"free_bits: expected a number >= 0 (bits), got {free_bits!r}")
     free_nats = free_bits * math.log(2.0)  # bits -> nats
     return (kl - free_nats).clamp(min=0.0)  # (B,)
+
+
 # --8<-- [end:free_bits]
 
 
@@ -133,6 +137,8 @@ def beta_schedule(step: int, max_beta: float, beta_rate: float) -> float:
     if not 0 <= beta_rate <= 1:
         raise ValueError(f"beta_rate: expected a number in [0, 1], got {beta_rate!r}")
     return (1.0 - beta_rate**step) * max_beta
+
+
 # --8<-- [end:beta_schedule]
 
 
@@ -154,6 +160,8 @@ def reconstruction_loss(logits: Tensor, targets: Tensor) -> Tensor:
         raise ValueError(f"targets: expected shape (B, T) = ({B}, {T}), got {tuple(targets.shape)}")
     ce = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")  # (B, T)
     return ce.sum(dim=1)  # (B,)
+
+
 # --8<-- [end:reconstruction]
 
 
@@ -176,6 +184,8 @@ def musicvae_loss(recon: Tensor, kl: Tensor, beta: float, free_bits: float) -> T
     if not beta >= 0:
         raise ValueError(f"beta: expected a number >= 0, got {beta!r}")
     return recon.mean() + beta * kl_free_bits(kl, free_bits).mean()  # ()
+
+
 # --8<-- [end:loss]
 
 
@@ -213,6 +223,8 @@ def slerp(p0: Tensor, p1: Tensor, t: float | Tensor, eps: float = 1e-6) -> Tenso
         w1 = torch.sin(steps * omega) / torch.sin(omega)  # (N, 1)
     out = w0 * p0 + w1 * p1  # (N, d)
     return out[0] if t.dim() == 0 else out
+
+
 # --8<-- [end:slerp]
 
 
@@ -249,6 +261,8 @@ class Posterior(nn.Module):
         if h.shape[1] != self.mu.in_features:
             raise ValueError(f"h: expected shape (B, {self.mu.in_features}), got {tuple(h.shape)}")
         return self.mu(h), F.softplus(self.sigma(h))  # (B, z_dim) each
+
+
 # --8<-- [end:posterior]
 
 
@@ -297,6 +311,8 @@ def teacher_forcing_inputs(
     one_hot = F.one_hot(targets, vocab_size).to(dtype)  # (B, T, V)
     shifted = F.pad(one_hot[:, :-1], (0, 0, 1, 0))  # (B, T, V): zeros, y_0, ..., y_{T-2}
     return shifted.view(B, num_bars, T // num_bars, vocab_size)  # (B, U, S, V)
+
+
 # --8<-- [end:teacher_forcing]
 
 
@@ -365,6 +381,7 @@ class HierarchicalDecoder(nn.Module):
         zeros = z.new_zeros(B, self.num_bars, 1)  # (B, U, 1): the conductor reads no previous output
         c, _ = self.conductor(zeros, self.conductor_init(z))  # (B, U, conductor_size), top layer
         return c
+
     # --8<-- [end:conductor]
 
     # --8<-- [start:forward]
@@ -389,6 +406,7 @@ class HierarchicalDecoder(nn.Module):
         state = self.core_init(c.reshape(B * U, C))  # (L, B * U, H) each: a fresh state for every bar
         out, _ = self.core(x.reshape(B * U, S, V + C), state)  # (B * U, S, H): bars never share a state
         return self.output(out).view(B, U * S, V)  # (B, T, V)
+
     # --8<-- [end:forward]
 
     # --8<-- [start:sample]
@@ -423,6 +441,7 @@ class HierarchicalDecoder(nn.Module):
                 prev = F.one_hot(token, self.vocab_size).to(z.dtype)  # (B, V)
                 tokens.append(token)
         return torch.stack(tokens, dim=1)  # (B, T)
+
     # --8<-- [end:sample]
 
 
@@ -483,6 +502,7 @@ class MusicVAE(nn.Module):
         _, (h_n, _) = self.encoder(one_hot)  # h_n: (2 * L, B, H), the top layer's two directions last
         h_T = torch.cat([h_n[-2], h_n[-1]], dim=-1)  # (B, 2H): forward after y_T, backward after y_1
         return self.posterior(h_T)
+
     # --8<-- [end:encode]
 
     # --8<-- [start:model_loss]
@@ -503,6 +523,7 @@ class MusicVAE(nn.Module):
         logits = self.decoder(mu + sigma * eps, x)  # (B, T, V)
         recon, kl = reconstruction_loss(logits, x), gaussian_kl(mu, sigma)  # (B,) each
         return LossTerms(musicvae_loss(recon, kl, beta, free_bits), recon, kl)
+
     # --8<-- [end:model_loss]
 
     # --8<-- [start:interpolate]
@@ -525,4 +546,5 @@ class MusicVAE(nn.Module):
         mu, _ = self.encode(torch.stack([x0, x1]))  # (2, z_dim): means, not samples
         z = slerp(mu[0], mu[1], torch.linspace(0.0, 1.0, _check_positive_int("num_steps", num_steps)))
         return self.decoder.sample(z, temperature)  # (N, T)
+
     # --8<-- [end:interpolate]

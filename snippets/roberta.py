@@ -88,8 +88,14 @@ def _check_draws(shape: tuple[int, ...], draws: dict[str, Tensor]) -> None:
 
 # --8<-- [start:mask_from_uniforms]
 def mask_from_uniforms(
-    input_ids: Tensor, special_tokens_mask: Tensor, mask_token_id: int,
-    u_select: Tensor, u_mask: Tensor, u_random: Tensor, random_ids: Tensor, mlm_probability: float = 0.15,
+    input_ids: Tensor,
+    special_tokens_mask: Tensor,
+    mask_token_id: int,
+    u_select: Tensor,
+    u_mask: Tensor,
+    u_random: Tensor,
+    random_ids: Tensor,
+    mlm_probability: float = 0.15,
 ) -> tuple[Tensor, Tensor]:
     """Masked-LM corruption given its random draws: fixed uniforms give a fixed result.
 
@@ -118,13 +124,19 @@ def mask_from_uniforms(
     inputs = torch.where(to_random, random_ids, inputs)
     labels = torch.where(selected, input_ids, IGNORE_INDEX)  # random and kept tokens stay targets
     return inputs, labels
+
+
 # --8<-- [end:mask_from_uniforms]
 
 
 # --8<-- [start:dynamic_mask]
 def dynamic_mask(
-    input_ids: Tensor, special_tokens_mask: Tensor, mask_token_id: int, vocab_size: int,
-    mlm_probability: float = 0.15, generator: torch.Generator | None = None,
+    input_ids: Tensor,
+    special_tokens_mask: Tensor,
+    mask_token_id: int,
+    vocab_size: int,
+    mlm_probability: float = 0.15,
+    generator: torch.Generator | None = None,
 ) -> tuple[Tensor, Tensor]:
     """A fresh masked-LM corruption of a batch; call it every time the batch is fed (dynamic masking).
 
@@ -150,6 +162,8 @@ def dynamic_mask(
     u = [torch.rand(shape, generator=generator, device=device) for _ in range(3)]  # 3 x (B, T)
     random_ids = torch.randint(vocab_size, shape, generator=generator, device=device)  # (B, T)
     return mask_from_uniforms(input_ids, special_tokens_mask, mask_token_id, *u, random_ids, mlm_probability)
+
+
 # --8<-- [end:dynamic_mask]
 
 
@@ -173,11 +187,14 @@ def exact_mask_count(seq_len: int, mlm_probability: float = 0.15, generator: tor
     _check_probability("mlm_probability", mlm_probability)
     u = torch.rand((), generator=generator, dtype=torch.float64).item()
     return int(mlm_probability * seq_len + u)  # int() floors a non-negative number
+
+
 # --8<-- [end:exact_mask_count]
 
 
 def _as_documents(documents: object) -> list[list[list[int]]]:
     """``documents`` as nested lists of ints, or a ValueError naming the first bad element."""
+
     def is_sequence(x: object) -> bool:
         return isinstance(x, Iterable) and not isinstance(x, (str, bytes))
 
@@ -235,4 +252,6 @@ def pack_full_sentences(documents: Iterable[Iterable[Iterable[int]]], max_tokens
                 block += lead + piece
                 new_document = False
     return blocks + [block] if block else blocks
+
+
 # --8<-- [end:pack_full_sentences]

@@ -77,6 +77,8 @@ def _attention_weights(query: Tensor, key: Tensor, allowed: Tensor | None, bias:
     # A query with no allowed key has a row of -inf, whose softmax is NaN: give it zeros. (No NaN reaches the
     # gradient either: the backward of the masked_fill above zeroes the gradient at every masked score.)
     return weights.masked_fill(~allowed.any(dim=-1, keepdim=True), 0.0)  # (..., T_q, T_k)
+
+
 # --8<-- [end:attention_weights]
 
 
@@ -100,6 +102,8 @@ def scaled_dot_product_attention(
     _check_attention_args(query, key, value, mask)
     weights = _attention_weights(query, key, mask, None)  # (..., T_q, T_k)
     return torch.matmul(weights, value), weights  # (..., T_q, d_v)
+
+
 # --8<-- [end:attention]
 
 
@@ -108,18 +112,22 @@ def _check_attention_args(query: object, key: object, value: object, mask: objec
     d_k = query.shape[-1]  # type: ignore[union-attr]
     _check_float("key", key, f"(..., T_k, d_k) with d_k = {d_k}", 2)
     if key.shape[-1] != d_k:  # type: ignore[union-attr]
-        raise ValueError(f"key: expected a float tensor of shape (..., T_k, d_k) with d_k = {d_k}, "
-                         f"got {_describe(key)}")
+        raise ValueError(
+            f"key: expected a float tensor of shape (..., T_k, d_k) with d_k = {d_k}, got {_describe(key)}"
+        )
     T_k = key.shape[-2]  # type: ignore[union-attr]
     _check_float("value", value, f"(..., T_k, d_v) with T_k = {T_k}", 2)
     if value.shape[-2] != T_k:  # type: ignore[union-attr]
-        raise ValueError(f"value: expected a float tensor of shape (..., T_k, d_v) with T_k = {T_k}, "
-                         f"got {_describe(value)}")
+        raise ValueError(
+            f"value: expected a float tensor of shape (..., T_k, d_v) with T_k = {T_k}, got {_describe(value)}"
+        )
     try:
         batch = torch.broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])  # type: ignore[union-attr]
     except RuntimeError:
-        raise ValueError(f"query, key, value: expected leading dimensions that broadcast, got "
-                         f"{_describe(query)}; {_describe(key)}; {_describe(value)}") from None
+        raise ValueError(
+            f"query, key, value: expected leading dimensions that broadcast, got "
+            f"{_describe(query)}; {_describe(key)}; {_describe(value)}"
+        ) from None
     if mask is None:
         return
     scores = (*batch, query.shape[-2], T_k)  # type: ignore[union-attr]
@@ -130,11 +138,14 @@ def _check_attention_args(query: object, key: object, value: object, mask: objec
         except RuntimeError:
             ok = False
     if not ok:
-        raise ValueError(f"mask: expected a bool tensor broadcastable to (..., T_q, T_k) = {scores}, "
-                         f"got {_describe(mask)}")
+        raise ValueError(
+            f"mask: expected a bool tensor broadcastable to (..., T_q, T_k) = {scores}, got {_describe(mask)}"
+        )
 
 
-def _canonical_mask(name: str, mask: object, shapes: dict[tuple[int, ...], tuple[int, ...]]) -> tuple[Tensor, Tensor | None]:
+def _canonical_mask(
+    name: str, mask: object, shapes: dict[tuple[int, ...], tuple[int, ...]]
+) -> tuple[Tensor, Tensor | None]:
     """A PyTorch-convention mask as (allowed, bias), reshaped to broadcast against (B, h, T_q, T_k).
 
     ``shapes`` maps each accepted shape to the view it takes. Bool: True = not allowed. Float: added to the
@@ -188,8 +199,12 @@ class MultiHeadAttention(nn.Module):
 
     # --8<-- [start:multi_head]
     def forward(
-        self, query: Tensor, key: Tensor, value: Tensor,
-        key_padding_mask: Tensor | None = None, attn_mask: Tensor | None = None,
+        self,
+        query: Tensor,
+        key: Tensor,
+        value: Tensor,
+        key_padding_mask: Tensor | None = None,
+        attn_mask: Tensor | None = None,
     ) -> tuple[Tensor, Tensor]:
         """Multi-head attention of ``query`` over ``key`` and ``value`` (§3.2.2).
 
@@ -212,6 +227,7 @@ class MultiHeadAttention(nn.Module):
         heads = torch.matmul(weights, v)  # (B, h, T_q, d_v)
         concat = heads.transpose(1, 2).reshape(B, T_q, self.embed_dim)  # (B, T_q, h d_v): Concat(head_1..head_h)
         return self.out_proj(concat), weights.mean(dim=1)  # (B, T_q, d_model), (B, T_q, T_k)
+
     # --8<-- [end:multi_head]
 
     # --8<-- [start:projections]
@@ -221,27 +237,39 @@ class MultiHeadAttention(nn.Module):
         if query is key and key is value:  # self-attention: one (B, T, 3 d_model) product
             return self._split_heads(F.linear(query, w, b), 3)
         if key is value:  # encoder-decoder attention: keys and values from the same memory
-            return (*self._split_heads(F.linear(query, w[:d], b[:d]), 1),
-                    *self._split_heads(F.linear(key, w[d:], b[d:]), 2))
-        return tuple(self._split_heads(F.linear(x, w[i * d:(i + 1) * d], b[i * d:(i + 1) * d]), 1)[0]
-                     for i, x in enumerate((query, key, value)))
+            return (
+                *self._split_heads(F.linear(query, w[:d], b[:d]), 1),
+                *self._split_heads(F.linear(key, w[d:], b[d:]), 2),
+            )
+        return tuple(
+            self._split_heads(F.linear(x, w[i * d : (i + 1) * d], b[i * d : (i + 1) * d]), 1)[0]
+            for i, x in enumerate((query, key, value))
+        )
 
     def _split_heads(self, x: Tensor, n: int) -> tuple[Tensor, ...]:
         """(B, T, n d_model) -> n tensors (B, h, T, d_k), each contiguous (one copy for all n)."""
         B, T, _ = x.shape
         return x.view(B, T, n, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4).contiguous().unbind(0)
+
     # --8<-- [end:projections]
 
     def _check_inputs(self, query: object, key: object, value: object) -> tuple[int, int, int]:
         d = self.embed_dim
         _check_float("query", query, f"(B, T_q, d_model) with d_model = {d}", 3)
         if query.dim() != 3 or query.shape[-1] != d:  # type: ignore[union-attr]
-            raise ValueError(f"query: expected a float tensor of shape (B, T_q, d_model) with d_model = {d}, "
-                             f"got {_describe(query)}")
+            raise ValueError(
+                f"query: expected a float tensor of shape (B, T_q, d_model) with d_model = {d}, got {_describe(query)}"
+            )
         B, T_q = query.shape[:2]  # type: ignore[union-attr]
         for name, x in (("key", key), ("value", value)):
-            if not isinstance(x, Tensor) or not x.is_floating_point() or x.dim() != 3 or x.shape[0] != B \
-                    or x.shape[2] != d or x.shape[1] != key.shape[1]:  # type: ignore[union-attr]
+            if (
+                not isinstance(x, Tensor)
+                or not x.is_floating_point()
+                or x.dim() != 3
+                or x.shape[0] != B
+                or x.shape[2] != d
+                or x.shape[1] != key.shape[1]
+            ):  # type: ignore[union-attr]
                 want = f"(B, T_k, d_model) with B = {B}, d_model = {d}"
                 if name == "value" and isinstance(key, Tensor):
                     want += f", T_k = {key.shape[1]}"
@@ -287,6 +315,8 @@ def sinusoidal_positional_encoding(max_len: int, d_model: int) -> Tensor:
     pe[:, 0::2] = torch.sin(angles)
     pe[:, 1::2] = torch.cos(angles[:, : d_model // 2])  # an odd d_model has no cos partner for its last sin
     return pe.to(torch.float32)
+
+
 # --8<-- [end:positional_encoding]
 
 
@@ -315,6 +345,8 @@ def label_smoothed_cross_entropy(
     uniform = -log_probs.mean(dim=-1)  # (...): cross-entropy against the uniform distribution over K
     per_position = (1.0 - epsilon) * nll + epsilon * uniform  # (...)
     return per_position[keep].sum() / keep.sum()
+
+
 # --8<-- [end:label_smoothing]
 
 
@@ -330,8 +362,9 @@ def _check_loss_args(logits: object, target: object, epsilon: object, ignore_ind
     K = logits.shape[-1]  # type: ignore[union-attr]
     bad = (target != ignore_index) & ((target < 0) | (target >= K))
     if bad.any():
-        raise ValueError(f"target: expected class ids in [0, {K}) or ignore_index = {ignore_index}, "
-                         f"got {int(target[bad][0])}")
+        raise ValueError(
+            f"target: expected class ids in [0, {K}) or ignore_index = {ignore_index}, got {int(target[bad][0])}"
+        )
 
 
 # --8<-- [start:schedule]
@@ -357,6 +390,8 @@ def transformer_lr(step: int, d_model: int, warmup_steps: int = 4000) -> float:
     if step == 0:
         return 0.0
     return d_model**-0.5 * min(step**-0.5, step * warmup_steps**-1.5)
+
+
 # --8<-- [end:schedule]
 
 
@@ -383,6 +418,8 @@ class EncoderLayer(nn.Module):
     def forward(self, x: Tensor, padding: Tensor | None) -> Tensor:
         x = self.norm1(x + self.dropout(self.self_attn(x, x, x, key_padding_mask=padding)[0]))  # (B, S, D)
         return self.norm2(x + self.dropout(self.ffn(x)))  # (B, S, D)
+
+
 # --8<-- [end:encoder_layer]
 
 
@@ -404,6 +441,8 @@ class DecoderLayer(EncoderLayer):
         y = self.norm1(y + self.dropout(self.self_attn(y, y, y, attn_mask=causal)[0]))  # (B, T, D)
         y = self.norm2(y + self.dropout(self.cross_attn(y, memory, memory, key_padding_mask=padding)[0]))
         return self.norm3(y + self.dropout(self.ffn(y)))  # (B, T, D)
+
+
 # --8<-- [end:decoder_layer]
 
 
@@ -425,12 +464,23 @@ class TinyTransformer(nn.Module):
     """
 
     def __init__(
-        self, vocab_size: int, d_model: int = 32, num_heads: int = 2, d_ff: int = 64, num_layers: int = 2,
-        dropout: float = 0.1, max_len: int = 64,
+        self,
+        vocab_size: int,
+        d_model: int = 32,
+        num_heads: int = 2,
+        d_ff: int = 64,
+        num_layers: int = 2,
+        dropout: float = 0.1,
+        max_len: int = 64,
     ) -> None:
         super().__init__()
-        for name, value in (("vocab_size", vocab_size), ("d_model", d_model), ("num_layers", num_layers),
-                            ("d_ff", d_ff), ("max_len", max_len)):
+        for name, value in (
+            ("vocab_size", vocab_size),
+            ("d_model", d_model),
+            ("num_layers", num_layers),
+            ("d_ff", d_ff),
+            ("max_len", max_len),
+        ):
             _check_positive_int(name, value)
         self.d_model, self.max_len = d_model, max_len
         self.embedding = nn.Embedding(vocab_size, d_model)
@@ -467,6 +517,7 @@ class TinyTransformer(nn.Module):
         for layer in self.decoder:
             y = layer(y, memory, src_padding, causal)  # (B, T, D)
         return y @ self.embedding.weight.T  # (B, T, V): the pre-softmax projection is the embedding matrix
+
     # --8<-- [end:model]
 
     @torch.no_grad()
@@ -496,8 +547,9 @@ def _check_ids(name: str, ids: object, vocab_size: int, max_len: int) -> None:
     if ids.shape[1] > max_len:  # type: ignore[union-attr]
         raise ValueError(f"{name}: expected at most max_len = {max_len} positions, got T = {ids.shape[1]}")
     if ids.numel() and (ids.min() < 0 or ids.max() >= vocab_size):  # type: ignore[union-attr]
-        raise ValueError(f"{name}: expected ids in [0, {vocab_size}), got values in "
-                         f"[{int(ids.min())}, {int(ids.max())}]")  # type: ignore[union-attr]
+        raise ValueError(
+            f"{name}: expected ids in [0, {vocab_size}), got values in [{int(ids.min())}, {int(ids.max())}]"
+        )  # type: ignore[union-attr]
 
 
 # --8<-- [start:reversal_batch]
@@ -522,13 +574,20 @@ def reversal_batch(
     tgt_out = src.flip(1)  # (B, L)
     tgt_in = torch.cat([torch.zeros(batch_size, 1, dtype=torch.int64), tgt_out[:, :-1]], dim=1)  # (B, L)
     return src, tgt_in, tgt_out
+
+
 # --8<-- [end:reversal_batch]
 
 
 # --8<-- [start:training]
 def train_reversal(
-    model: TinyTransformer, steps: int, batch_size: int = 32, length: int = 8, num_symbols: int = 10,
-    warmup_steps: int = 100, generator: torch.Generator | None = None,
+    model: TinyTransformer,
+    steps: int,
+    batch_size: int = 32,
+    length: int = 8,
+    num_symbols: int = 10,
+    warmup_steps: int = 100,
+    generator: torch.Generator | None = None,
 ) -> list[float]:
     """Train on fresh reversal batches: Adam(0.9, 0.98, 1e-9), Eq. (3), epsilon_ls = 0.1 (§5.3, §5.4).
 
@@ -558,4 +617,6 @@ def train_reversal(
         losses.append(loss.item())
     model.eval()
     return losses
+
+
 # --8<-- [end:training]

@@ -45,8 +45,11 @@ _REPORT = pytest.StashKey[list[str]]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.getgroup("kb").addoption(
-        "--shard", default=os.environ.get("KB_SHARD", ""), metavar="K/N",
-        help="run only the K-th of N interleaved shares of the collected tests (CI's parallel jobs; env KB_SHARD)")
+        "--shard",
+        default=os.environ.get("KB_SHARD", ""),
+        metavar="K/N",
+        help="run only the K-th of N interleaved shares of the collected tests (CI's parallel jobs; env KB_SHARD)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -41,8 +41,9 @@ def build_site(project: Path, site: Path, env: Mapping[str, str] | None = None) 
     ``SITE_URL`` from the caller's environment is ignored; pass it in ``env`` (extra variables for the build).
     """
     command, full_env = _build_command(site, env)
-    proc = subprocess.run(command, cwd=project, env=full_env, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S,
-                          check=False)
+    proc = subprocess.run(
+        command, cwd=project, env=full_env, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False
+    )
     return Build(proc.returncode, proc.stdout + proc.stderr, site)
 
 
@@ -134,8 +135,9 @@ class SharedBuild:
         except FileExistsError:
             return
         command, env = _build_command(self.site, {"SITE_URL": self.url})
-        self._proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                      text=True)
+        self._proc = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         self._thread = threading.Thread(target=self._finish, name="kb-site-build", daemon=True)
         self._thread.start()
 

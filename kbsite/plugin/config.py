@@ -27,4 +27,3 @@ class KbConfig(Config):
     """The most reviews one level of the sidebar lists. A topic with more reviews is split into alphabetical
     groups of at most this many (deeper groups if needed), so a page's sidebar stays the same size however many
     reviews the site holds; the reviews index and the topic pages list every review."""
-

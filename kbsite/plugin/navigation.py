@@ -79,8 +79,14 @@ def add_pages(
     reviews_section, api_section = _section(nav.items, reviews_title), _section(nav.items, api_title)
     for title, section in ((reviews_title, reviews_section), (api_title, api_section)):
         if section is None and reviews:
-            problems.append(Problem("mkdocs.yml", 1, f"the nav has no section '{title}' for the kb plugin",
-                                    f"add '- {title}:' to nav, or set the kb plugin's option to an existing one"))
+            problems.append(
+                Problem(
+                    "mkdocs.yml",
+                    1,
+                    f"the nav has no section '{title}' for the kb plugin",
+                    f"add '- {title}:' to nav, or set the kb plugin's option to an existing one",
+                )
+            )
     placed: set[str] = set()  # a module two reviews share is listed once, under the first topic
     for topic, members in topics_of(reviews).items():
         if reviews_section is not None:

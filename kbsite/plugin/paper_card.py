@@ -38,9 +38,14 @@ def add_paper_card(markdown: str, review: Review, bib: Bibliography, url: str) -
     """The review's Markdown with the paper card and the cite box inserted under its H1."""
     key = review.bibkey
     if key not in bib:
-        return markdown, [Problem(review.rel, field_line(review.text, "bibkey"),
-                                  f"front matter 'bibkey: {key}' is not a key of bibliography.bib",
-                                  "add the entry or fix the key")]
+        return markdown, [
+            Problem(
+                review.rel,
+                field_line(review.text, "bibkey"),
+                f"front matter 'bibkey: {key}' is not a key of bibliography.bib",
+                "add the entry or fix the key",
+            )
+        ]
     ref = bib[key]
     links = " · ".join(f"[{label}]({link})" for label, link in ref.links)
     code = (review.meta.get("links") or {}).get("code")
@@ -54,8 +59,7 @@ def add_paper_card(markdown: str, review: Review, bib: Bibliography, url: str) -
     card = '!!! abstract "The paper"\n\n' + textwrap.indent(body, "    ") + "\n"
     tabs = (
         '=== "The paper"\n\n' + textwrap.indent(f"```bibtex\n{ref.bibtex}\n```", "    ") + "\n\n"
-        '=== "This review"\n\n'
-        + textwrap.indent(f"```bibtex\n{review_bibtex(review, ref.title, url)}\n```", "    ")
+        '=== "This review"\n\n' + textwrap.indent(f"```bibtex\n{review_bibtex(review, ref.title, url)}\n```", "    ")
     )
     cite = '??? quote "Cite"\n\n' + textwrap.indent(tabs, "    ") + "\n"
     match = _H1.search(markdown)

@@ -30,8 +30,8 @@ from kbsite.bibliography import Bibliography
 from kbsite.citations import render_citations
 from kbsite.plugin import bibliography_page, indexes, navigation, paper_card
 from kbsite.plugin.api_pages import api_files
-from kbsite.plugin.topic_pages import topic_files
 from kbsite.plugin.config import KbConfig
+from kbsite.plugin.topic_pages import topic_files
 from kbsite.problems import Problem
 from kbsite.reviews import Review, load_reviews
 
@@ -71,8 +71,16 @@ class KbPlugin(BasePlugin[KbConfig]):
         return files
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
-        _report(navigation.add_pages(nav, files, self.reviews, self.config.reviews_section, self.config.api_section,
-                                     self.config.sidebar_limit))
+        _report(
+            navigation.add_pages(
+                nav,
+                files,
+                self.reviews,
+                self.config.reviews_section,
+                self.config.api_section,
+                self.config.sidebar_limit,
+            )
+        )
         return nav
 
     def _source(self, page: Page) -> tuple[str, str | None]:

@@ -41,10 +41,17 @@ def _row(review: Review) -> str:
 
 
 def topic_markdown(topic: str, reviews: list[Review]) -> str:
-    lines = [f"# {topic_title(topic)}", "", TOPICS.get(topic, ""), "",
-             f"{len(reviews)} review{'s' if len(reviews) != 1 else ''}. The [reviews index](../../reviews/index.md) "
-             "filters every review by topic, tag, venue and year.", "",
-             "| Review | Year | Venue |", "|---|---|---|"]
+    lines = [
+        f"# {topic_title(topic)}",
+        "",
+        TOPICS.get(topic, ""),
+        "",
+        f"{len(reviews)} review{'s' if len(reviews) != 1 else ''}. The [reviews index](../../reviews/index.md) "
+        "filters every review by topic, tag, venue and year.",
+        "",
+        "| Review | Year | Venue |",
+        "|---|---|---|",
+    ]
     return "\n".join(lines + [_row(r) for r in reviews]) + "\n"
 
 

@@ -31,7 +31,8 @@ def _is_known(page: Page, rule: str, target: list) -> bool:
         return False  # never for elements inside frames or shadow roots (a nested target)
     return page.evaluate(
         "([t, sels]) => { const e = document.querySelector(t); return !!e && sels.some(s => e.matches(s)); }",
-        [target[0], selectors])
+        [target[0], selectors],
+    )
 
 
 def _axe(page: Page, scheme: str, rules: list[str] | None) -> tuple[list[dict[str, Any]], list[str]]:
@@ -44,11 +45,21 @@ def _axe(page: Page, scheme: str, rules: list[str] | None) -> tuple[list[dict[st
         for node in v["nodes"]:
             target = " ".join(str(t) for t in node["target"])
             known = _is_known(page, v["id"], node["target"])
-            found.append({"id": v["id"], "impact": v["impact"], "target": target, "known": known,
-                          "html": node["html"][:200], "summary": node["failureSummary"]})
+            found.append(
+                {
+                    "id": v["id"],
+                    "impact": v["impact"],
+                    "target": target,
+                    "known": known,
+                    "html": node["html"][:200],
+                    "summary": node["failureSummary"],
+                }
+            )
             if v["impact"] in BLOCKING and not known:
-                blocking.append(f"axe [{scheme}] {v['id']} ({v['impact']}) {target}: {node['failureSummary']}\n"
-                                f"    {node['html'][:160]}")
+                blocking.append(
+                    f"axe [{scheme}] {v['id']} ({v['impact']}) {target}: {node['failureSummary']}\n"
+                    f"    {node['html'][:160]}"
+                )
     return found, blocking
 
 

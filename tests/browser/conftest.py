@@ -62,8 +62,9 @@ def report(served: Served, session_folder: Path) -> Iterator[Report]:
     yield rep
     parts = session_folder / "reports"
     parts.mkdir(exist_ok=True)
-    (parts / f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.json").write_text(json.dumps(rep.to_json()),
-                                                                                 encoding="utf-8")
+    (parts / f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.json").write_text(
+        json.dumps(rep.to_json()), encoding="utf-8"
+    )
 
 
 @pytest.fixture

@@ -106,8 +106,10 @@ def use_small_search_index(context, served: Served) -> None:
     again, which would cost each of N page loads time in proportion to N. Pages that are not sampled use this; the
     search test and the sampled pages use the real index."""
     body = _small_search_index(served.site)
-    context.route(served("search/search_index.json"),
-                  lambda route: route.fulfill(status=200, body=body, content_type="application/json"))
+    context.route(
+        served("search/search_index.json"),
+        lambda route: route.fulfill(status=200, body=body, content_type="application/json"),
+    )
 
 
 def _url_path(rel: Path) -> str:
@@ -240,8 +242,10 @@ class Report:
             lines.append(f"  {'review':<12} {'responses':>9} {'raw kB':>8} {'gzip kB':>8}  budget")
             for slug, w in sorted(self.weights.items()):
                 verdict = "ok" if w["gzip_bytes"] <= w["budget_bytes"] else "OVER"
-                lines.append(f"  {slug:<12} {w['responses']:>9} {w['raw_bytes'] / 1000:>8.1f} "
-                             f"{w['gzip_bytes'] / 1000:>8.1f}  {verdict} ({w['budget_bytes'] / 1000:.0f} kB)")
+                lines.append(
+                    f"  {slug:<12} {w['responses']:>9} {w['raw_bytes'] / 1000:>8.1f} "
+                    f"{w['gzip_bytes'] / 1000:>8.1f}  {verdict} ({w['budget_bytes'] / 1000:.0f} kB)"
+                )
             weights = json.dumps(dict(sorted(self.weights.items())), indent=2)
             (REPORTS / "page-weight.json").write_text(weights + "\n", encoding="utf-8")
         if self.axe:
@@ -262,7 +266,8 @@ class Report:
             (REPORTS / "axe.json").write_text(json.dumps(self.axe, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         lines.append(f"Requests: {self.requests} seen, {len(self.third_party)} to other hosts (any is aborted unsent)")
         (REPORTS / "requests.json").write_text(
-            json.dumps({"requests": self.requests, "third_party": self.third_party}, indent=2) + "\n", encoding="utf-8")
+            json.dumps({"requests": self.requests, "third_party": self.third_party}, indent=2) + "\n", encoding="utf-8"
+        )
         return lines
 
 

@@ -50,7 +50,8 @@ def test_requests_to_other_hosts_are_recorded_and_never_sent(page: Page, net: Ne
     """The guard every test relies on: a third-party request is seen, and aborted before it leaves."""
     page.goto(served(), wait_until="load")
     outcome = page.evaluate(
-        """() => fetch("https://example.invalid/x.js").then(() => "sent", e => "blocked: " + e.message)""")
+        """() => fetch("https://example.invalid/x.js").then(() => "sent", e => "blocked: " + e.message)"""
+    )
     assert outcome.startswith("blocked")
     assert net.third_party == ["https://example.invalid/x.js"]
     assert any("example.invalid" in line and "ERR_BLOCKED_BY_CLIENT" in line for line in net.failed)

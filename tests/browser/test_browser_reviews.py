@@ -77,8 +77,9 @@ def _content_problems(page: Page) -> list[str]:
         problems.append("no citation (a review cites at least its paper)")
     for c in citations:
         if not c["samePage"] or c["targets"] != 1 or not c["isReference"]:
-            problems.append(f"citation {c['text']!r} -> {c['href']}: {c['targets']} targets, "
-                            f"a reference item: {c['isReference']}")
+            problems.append(
+                f"citation {c['text']!r} -> {c['href']}: {c['targets']} targets, a reference item: {c['isReference']}"
+            )
     return problems
 
 
@@ -102,8 +103,11 @@ def _citation_lands(page: Page) -> list[str]:
     try:
         page.wait_for_function(landed, arg=fragment, timeout=5000)
     except PlaywrightTimeoutError:
-        state = page.evaluate("""h => ({url: location.href, scrollY, historyLength: history.length,
-            targetTop: document.getElementById(h.slice(1)).getBoundingClientRect().top})""", fragment)
+        state = page.evaluate(
+            """h => ({url: location.href, scrollY, historyLength: history.length,
+            targetTop: document.getElementById(h.slice(1)).getBoundingClientRect().top})""",
+            fragment,
+        )
         return [f"clicking the citation {fragment} did not bring its reference into view: {state}"]
     return []
 
@@ -130,8 +134,10 @@ def test_review_page(page: Page, net: NetLog, served: Served, report: Report, sl
     print(f"\npage weight /{path}: {weight['gzip_bytes'] / 1000:.1f} kB gzip in {weight['responses']} responses")
     if weight["gzip_bytes"] > WEIGHT_BUDGET_BYTES:
         largest = ", ".join(f"{p} {gz / 1000:.1f} kB" for p, gz in list(weight["gzip_bytes_by_file"].items())[:5])
-        problems.append(f"first view {weight['gzip_bytes'] / 1000:.1f} kB gzip > {WEIGHT_BUDGET_BYTES / 1000:.0f} kB; "
-                        f"largest: {largest}")
+        problems.append(
+            f"first view {weight['gzip_bytes'] / 1000:.1f} kB gzip > {WEIGHT_BUDGET_BYTES / 1000:.0f} kB; "
+            f"largest: {largest}"
+        )
 
     problems += _content_problems(page)
 
@@ -159,8 +165,11 @@ def _navigate_without_reload(page: Page, served: Served, go, to: str) -> None:
 def _link_in_nav(page: Page, served: Served, here: str, target: str) -> Locator:
     """The link to ``target`` in the primary navigation of the page at ``here``."""
     # Material rewrites links to absolute URLs once instant navigation is on; match either form.
-    return page.locator(", ".join(f'.md-sidebar--primary a.md-nav__link[href="{h}"]'
-                                  for h in (relative_href(here, target), served(target)))).first
+    return page.locator(
+        ", ".join(
+            f'.md-sidebar--primary a.md-nav__link[href="{h}"]' for h in (relative_href(here, target), served(target))
+        )
+    ).first
 
 
 def test_math_survives_instant_navigation_between_reviews(page: Page, net: NetLog, served: Served) -> None:
@@ -184,11 +193,13 @@ def test_math_survives_instant_navigation_between_reviews(page: Page, net: NetLo
     for target in tour:
         link = _link_in_nav(page, served, visited[-1], target)
         if link.count() == 0:  # a navigation that lists only some reviews: go by the index, which lists them all
-            _navigate_without_reload(page, served, _link_in_nav(page, served, visited[-1], "reviews/").click,
-                                     "reviews/")
+            _navigate_without_reload(
+                page, served, _link_in_nav(page, served, visited[-1], "reviews/").click, "reviews/"
+            )
             visited.append("reviews/")
-            link = page.locator(", ".join(f'.md-content a[href="{h}"]'
-                                          for h in (relative_href("reviews/", target), served(target)))).first
+            link = page.locator(
+                ", ".join(f'.md-content a[href="{h}"]' for h in (relative_href("reviews/", target), served(target)))
+            ).first
         _navigate_without_reload(page, served, link.click, target)
         arrived(target)
         visited.append(target)
@@ -205,9 +216,12 @@ def test_math_survives_instant_navigation_between_reviews(page: Page, net: NetLo
 def test_no_page_loads_katex_javascript(served: Served) -> None:
     """Math is typeset by the build: no built page references a KaTeX script, and the site ships none (the browser
     side of this, every request of every page the other tests load, is checked by ``load_problems``)."""
-    referenced = [f"{p.relative_to(served.site)}: {src}" for p in html_pages(served.site)
-                  for src in re.findall(r'<script[^>]*\ssrc="([^"]+)"', p.read_text(encoding="utf-8"))
-                  if katex_scripts([src])]
+    referenced = [
+        f"{p.relative_to(served.site)}: {src}"
+        for p in html_pages(served.site)
+        for src in re.findall(r'<script[^>]*\ssrc="([^"]+)"', p.read_text(encoding="utf-8"))
+        if katex_scripts([src])
+    ]
     shipped = [str(p.relative_to(served.site)) for p in served.site.rglob("*.js") if katex_scripts([p.as_posix()])]
     assert referenced == [] and shipped == []
     math_pages = [p for p in html_pages(served.site) if 'class="arithmatex' in p.read_text(encoding="utf-8")]

@@ -5,7 +5,6 @@ every query: each query is typed into the same search box."""
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,22 +15,31 @@ from kbsite.reviews import Review, read_front_matter
 from tests.browser.support import NetLog, Served, reviews, sampled_reviews
 from tests.helpers import ROOT
 
+
 @pytest.mark.parametrize("review", reviews(), ids=lambda r: r.slug)
 def test_review_names_key_terms_of_its_own_text(review: Review) -> None:
     """The same rule as ``make check`` (kbsite.checker.key_term_problems): terms that the page contains."""
     assert [str(p) for p in key_term_problems(review)] == []
 
 
-@pytest.mark.parametrize(("field", "problem"), [
-    ("", "docs/reviews/demo.md:1: front matter lacks 'key_terms' — add key_terms:"),
-    ("key_terms: []\n", "docs/reviews/demo.md:3: front matter 'key_terms' is [] — expected a list of one to three"),
-    ("key_terms: [a, b, c, d]\n", "docs/reviews/demo.md:3: front matter 'key_terms' is ['a', 'b', 'c', 'd']"),
-    ("key_terms: [quantum annealing]\n", "docs/reviews/demo.md:3: key term 'quantum annealing' does not occur"),
-])
+@pytest.mark.parametrize(
+    ("field", "problem"),
+    [
+        ("", "docs/reviews/demo.md:1: front matter lacks 'key_terms' — add key_terms:"),
+        ("key_terms: []\n", "docs/reviews/demo.md:3: front matter 'key_terms' is [] — expected a list of one to three"),
+        ("key_terms: [a, b, c, d]\n", "docs/reviews/demo.md:3: front matter 'key_terms' is ['a', 'b', 'c', 'd']"),
+        ("key_terms: [quantum annealing]\n", "docs/reviews/demo.md:3: key term 'quantum annealing' does not occur"),
+    ],
+)
 def test_missing_or_foreign_key_terms_name_the_file_and_the_field(field: str, problem: str) -> None:
     text = f"---\ntitle: Demo\n{field}---\n\n# Demo\n\nA pairwise   interaction of a and b, c and d.\n"
-    review = Review("demo", ROOT / "docs/reviews/demo.md", "docs/reviews/demo.md", text,
-                    read_front_matter(text, "docs/reviews/demo.md"))
+    review = Review(
+        "demo",
+        ROOT / "docs/reviews/demo.md",
+        "docs/reviews/demo.md",
+        text,
+        read_front_matter(text, "docs/reviews/demo.md"),
+    )
     problems = [str(p) for p in key_term_problems(review)]
     assert len(problems) == 1 and problems[0].startswith(problem), problems
     ok = text.replace(field, "key_terms: [Pairwise interaction, a]\n") if field else text
@@ -50,7 +58,8 @@ def _search(page: Page, query: str) -> list[str]:
     box.press("End")
     meta.filter(has_text="matching").wait_for()  # "N matching documents" or "No matching documents"
     hrefs = page.eval_on_selector_all(
-        ".md-search-result__item > a.md-search-result__link", "links => links.map(a => a.href)")
+        ".md-search-result__item > a.md-search-result__link", "links => links.map(a => a.href)"
+    )
     return list(dict.fromkeys(urlsplit(h).path for h in hrefs))  # a page and its sections: one entry
 
 

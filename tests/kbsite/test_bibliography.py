@@ -1,4 +1,5 @@
-"""Tests of kbsite.bibtex (the one BibTeX reader) and kbsite.bibliography (formatting), on the real file and broken ones."""
+"""Tests of kbsite.bibtex (the one BibTeX reader) and kbsite.bibliography (formatting), on the real file and on
+broken ones."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ from kbsite.bibliography import Bibliography
 from kbsite.bibtex import parse_bibtex, read_bibtex
 
 ROOT = Path(__file__).resolve().parents[2]
-PAPERS = ["peters2018elmo", "radford2018gpt", "liu2019roberta", "clark2020electra", "roberts2018musicvae", "rendle2010fm"]
+PAPERS = [
+    "peters2018elmo",
+    "radford2018gpt",
+    "liu2019roberta",
+    "clark2020electra",
+    "roberts2018musicvae",
+    "rendle2010fm",
+]
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +72,10 @@ def test_reader_agrees_with_pybtex_on_the_real_file() -> None:
 
 
 def test_reader_keeps_source_text_and_line() -> None:
-    text = "% a comment\n@comment{ignored}\n\n@misc{doe2020x,\n  title = {The {BERT} paper},\n  year = 2020,\n  month = jun\n}\n"
+    text = (
+        "% a comment\n@comment{ignored}\n\n"
+        "@misc{doe2020x,\n  title = {The {BERT} paper},\n  year = 2020,\n  month = jun\n}\n"
+    )
     bib = parse_bibtex(text, "x.bib")
     (entry,) = bib.entries
     assert bib.problems == [] and entry.line == 4

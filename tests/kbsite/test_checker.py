@@ -84,10 +84,15 @@ def test_all_problems_are_reported_at_once_with_exit_status(tmp_path: Path, caps
     project = _apply(case, tmp_path / "project")
     assert main([str(project)]) == 1
     out = capsys.readouterr().out.splitlines()
-    assert len(out) == 2 and out[0].startswith("docs/reviews/demo.md:1:") and out[1].startswith("docs/reviews/demo.md:31:")  # one line up: venue was removed
+    assert (
+        len(out) == 2 and out[0].startswith("docs/reviews/demo.md:1:") and out[1].startswith("docs/reviews/demo.md:31:")
+    )  # one line up: venue was removed
 
 
 def test_checker_runs_without_importing_torch() -> None:
-    code = "import sys, kbsite.checker; kbsite.checker.run_checks(__import__('pathlib').Path('.')); print('torch' in sys.modules)"
+    code = (
+        "import sys, kbsite.checker; kbsite.checker.run_checks(__import__('pathlib').Path('.')); "
+        "print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

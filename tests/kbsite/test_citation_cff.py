@@ -23,5 +23,10 @@ def test_citation_cff_is_valid() -> None:
 
 def test_validator_rejects_a_broken_file(tmp_path: Path) -> None:
     broken = tmp_path / "CITATION.cff"
-    broken.write_text((ROOT / "CITATION.cff").read_text(encoding="utf-8").replace("cff-version: 1.2.0", "cff-version: 1.2.0\nauthors: nobody"), encoding="utf-8")
+    broken.write_text(
+        (ROOT / "CITATION.cff")
+        .read_text(encoding="utf-8")
+        .replace("cff-version: 1.2.0", "cff-version: 1.2.0\nauthors: nobody"),
+        encoding="utf-8",
+    )
     assert _validate(broken).returncode != 0

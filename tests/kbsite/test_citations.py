@@ -35,7 +35,7 @@ def test_locator_suppressed_author_and_narrative(bib: Bibliography) -> None:
     md = "A [@rendle2010fm, §3]. B [-@rendle2010fm]. As @peters2018elmo showed."
     out = render_citations(md, bib, "p.md").markdown
     assert ">Rendle, 2010</a>, §3)" in out
-    assert "(<a class=\"kb-cite\" href=\"#ref-rendle2010fm\">2010</a>)" in out
+    assert '(<a class="kb-cite" href="#ref-rendle2010fm">2010</a>)' in out
     assert ">Peters et al. (2018)</a> showed" in out
 
 

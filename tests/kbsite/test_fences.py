@@ -22,8 +22,8 @@ def test_classification(tmp_path: Path) -> None:
     path = _write(
         tmp_path,
         "```python\nprint(1)\n```\n\n<!--pytest-codeblocks:expected-output-->\n```text\n1\n```\n\n"
-        "<!--pytest.mark.skip-->\n```python title=\"x.py\"\n--8<-- \"x.py:a\"\n```\n\n"
-        "```py\nprint(2)\n```\n\n~~~python\nprint(3)\n~~~\n\n```python linenums=\"1\"\nprint(4)\n```\n",
+        '<!--pytest.mark.skip-->\n```python title="x.py"\n--8<-- "x.py:a"\n```\n\n'
+        '```py\nprint(2)\n```\n\n~~~python\nprint(3)\n~~~\n\n```python linenums="1"\nprint(4)\n```\n',
     )
     got = [(f.line, f.info, f.status) for f in classify_fences(path)]
     assert got == [
@@ -39,7 +39,7 @@ def test_classification(tmp_path: Path) -> None:
 
 
 def test_unmarked_include_fence_is_reported(tmp_path: Path) -> None:
-    path = _write(tmp_path, "```python\n--8<-- \"snippets/fm.py:forward\"\n```\n")
+    path = _write(tmp_path, '```python\n--8<-- "snippets/fm.py:forward"\n```\n')
     (problem,) = check_fences(path, "d.md")
     assert str(problem).startswith("d.md:1: this fence holds a --8<-- include")
 

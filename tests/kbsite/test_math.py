@@ -55,8 +55,10 @@ def test_escaped_tex_reaches_katex_unescaped() -> None:
 
 
 def test_attributes_of_the_element_are_kept_and_other_markup_is_untouched() -> None:
-    page = ('<div id="eq-1" class="arithmatex eq">\\[E=mc^2\\]</div>'
-            '<span class="arithmatex">not arithmatex output</span><code>\\(x\\)</code>')
+    page = (
+        '<div id="eq-1" class="arithmatex eq">\\[E=mc^2\\]</div>'
+        '<span class="arithmatex">not arithmatex output</span><code>\\(x\\)</code>'
+    )
     out, errors = render_math(page, "docs/p.md")
     assert errors == []
     assert out.startswith('<div id="eq-1" class="arithmatex eq"><span class="katex-display">')
@@ -100,7 +102,9 @@ def test_parse_error_names_file_line_and_katex_message() -> None:
     assert repr(r"\frac{1}{") in errors[0].message and repr(r"\foo x") in errors[1].message
     assert "Unexpected end of input" in errors[0].message
     assert "Undefined control sequence: \\foo" in errors[1].message
-    assert str(errors[1]).startswith("docs/reviews/t.md:9: KaTeX cannot render the formula '\\\\foo x': KaTeX parse error")
+    assert str(errors[1]).startswith(
+        "docs/reviews/t.md:9: KaTeX cannot render the formula '\\\\foo x': KaTeX parse error"
+    )
     # The failing formulas are left as they were; the good one is typeset.
     assert inline(r"\frac{1}{") in out and display(r"\foo x") in out and annotations(out) == ["a+b"]
 
@@ -133,7 +137,9 @@ def _review_formulas() -> list[tuple[str, bool]]:
     formulas = []
     for md in sorted((ROOT / "docs" / "reviews").glob("*.md")):
         text = md.read_text(encoding="utf-8")
-        formulas += [(m.group(1).strip(), True) for m in re.finditer(r"^\$\$\n(.*?)\n\$\$$", text, re.MULTILINE | re.DOTALL)]
+        formulas += [
+            (m.group(1).strip(), True) for m in re.finditer(r"^\$\$\n(.*?)\n\$\$$", text, re.MULTILINE | re.DOTALL)
+        ]
         formulas += [(m.group(1), False) for m in re.finditer(r"(?<![\\$])\$([^$\n]+?)\$(?!\$)", text)]
     return sorted(set(formulas))
 
@@ -143,12 +149,20 @@ def test_output_is_katex_own_output_under_node() -> None:
     """The embedded engine gives, byte for byte, what the same katex.min.js gives under Node."""
     formulas = _review_formulas()
     assert len(formulas) > 50
-    script = ("const katex = require(process.argv[1]); let data = ''; process.stdin.on('data', d => data += d);"
-              "process.stdin.on('end', () => process.stdout.write(JSON.stringify(JSON.parse(data).map(([t, d]) => {"
-              "try { return katex.renderToString(t, {displayMode: d, throwOnError: true}); }"
-              "catch (e) { return null; } }))));")
-    node = subprocess.run(["node", "-e", script, str(KATEX_JS)], input=json.dumps(formulas), capture_output=True,
-                          text=True, timeout=60, check=True)
+    script = (
+        "const katex = require(process.argv[1]); let data = ''; process.stdin.on('data', d => data += d);"
+        "process.stdin.on('end', () => process.stdout.write(JSON.stringify(JSON.parse(data).map(([t, d]) => {"
+        "try { return katex.renderToString(t, {displayMode: d, throwOnError: true}); }"
+        "catch (e) { return null; } }))));"
+    )
+    node = subprocess.run(
+        ["node", "-e", script, str(KATEX_JS)],
+        input=json.dumps(formulas),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     expected = json.loads(node.stdout)
     engine = kb_math.engine(KATEX_JS)
     got = [engine.render(tex, disp)[0] for tex, disp in formulas]
@@ -165,7 +179,8 @@ def test_strict_build_fails_on_bad_math_naming_file_line_and_message(tmp_path: P
     katex = project / "docs" / "assets" / "katex"
     katex.mkdir(parents=True)
     shutil.copy2(KATEX_JS, katex / "katex.min.js")
-    (project / "mkdocs.yml").write_text(textwrap.dedent("""\
+    (project / "mkdocs.yml").write_text(
+        textwrap.dedent("""\
         site_name: t
         plugins:
           - kb
@@ -174,21 +189,30 @@ def test_strict_build_fails_on_bad_math_naming_file_line_and_message(tmp_path: P
               generic: true
         exclude_docs: |
           /assets/katex/katex.min.js
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     (project / "docs" / "index.md").write_text("# T\n\nGood $x^2$.\n\nBad $\\frac{1}{$.\n", encoding="utf-8")
     (project / "docs" / "plain.md").write_text("# Plain\n\nNo math.\n", encoding="utf-8")
     build = build_site(project, tmp_path / "site")
     assert build.returncode != 0
-    assert re.search(r"WARNING .*docs/index\.md:5: KaTeX cannot render the formula '\\\\frac\{1\}\{': "
-                     r"KaTeX parse error: Unexpected end of input", build.output), build.output
+    assert re.search(
+        r"WARNING .*docs/index\.md:5: KaTeX cannot render the formula '\\\\frac\{1\}\{': "
+        r"KaTeX parse error: Unexpected end of input",
+        build.output,
+    ), build.output
     assert build.output.count("KaTeX cannot render") == 1
 
 
 def test_fonts_used_names_the_split_font_parts_of_the_glyphs() -> None:
     engine = kb_math.engine(KATEX_JS)
     fonts = kb_math.fonts_used(engine.render(r"\mathbf x \in \mathbb R^{n}", False)[0])
-    assert set(fonts) == {"Main-Bold.ascii.woff2", "Main-Regular.more.woff2", "AMS-Regular.ascii.woff2",
-                          "Math-Italic.ascii.woff2"}
+    assert set(fonts) == {
+        "Main-Bold.ascii.woff2",
+        "Main-Regular.more.woff2",
+        "AMS-Regular.ascii.woff2",
+        "Math-Italic.ascii.woff2",
+    }
     assert kb_math.fonts_used(engine.render(r"\alpha", False)[0]) == ["Math-Italic.more.woff2"]
     split = ROOT / "docs" / "assets" / "katex" / "split"
     display = engine.render(r"\sum_{i=1}^{n} \Big( \mathcal L_i \Big)", True)[0]
@@ -204,6 +228,6 @@ def test_fonts_of_the_first_formulas_are_preloaded_next_to_katex_css() -> None:
     assert errors == []
     preloads = re.findall(r'<link rel="preload" href="([^"]+)" as="font" type="font/woff2" crossorigin>', out)
     assert preloads == ["../../assets/katex/split/Math-Italic.ascii.woff2"]
-    assert out.index("rel=\"preload\"") < out.index("katex.css")
+    assert out.index('rel="preload"') < out.index("katex.css")
     # Without KaTeX's stylesheet on the page there is nothing to preload for.
     assert "preload" not in render_math(body, "docs/p.md")[0]

@@ -31,7 +31,12 @@ def _listing(related: list[Related]) -> str:
 
 
 def test_paper_card_and_cite_box(bib: Bibliography, tmp_path: Path) -> None:
-    meta = {"bibkey": "rendle2010fm", "venue": "ICDM", "year": 2010, "links": {"code": "https://github.com/srendle/libfm"}}
+    meta = {
+        "bibkey": "rendle2010fm",
+        "venue": "ICDM",
+        "year": 2010,
+        "links": {"code": "https://github.com/srendle/libfm"},
+    }
     out, problems = add_paper_card("# FM\n\nBody.\n", _review(tmp_path, "fm", meta), bib, "http://x/reviews/fm/")
     assert problems == []
     assert out.startswith('# FM\n\n!!! abstract "The paper"')
@@ -53,7 +58,9 @@ def test_paper_card_reports_an_unknown_key_with_its_line(bib: Bibliography, tmp_
 
 
 def test_related_reviews_in_both_directions(tmp_path: Path) -> None:
-    a = _review(tmp_path, "electra", {"title": "ELECTRA", "related": [{"slug": "roberta", "relation": "compared with"}]})
+    a = _review(
+        tmp_path, "electra", {"title": "ELECTRA", "related": [{"slug": "roberta", "relation": "compared with"}]}
+    )
     b = _review(tmp_path, "roberta", {"title": "RoBERTa"})
     c = _review(tmp_path, "fm", {"title": "FM"})
     related = related_reviews([a, b, c])
@@ -83,12 +90,19 @@ def test_mutual_relations_are_not_repeated(tmp_path: Path) -> None:
 
 
 def test_reviews_table_and_citing_reviews(tmp_path: Path, bib: Bibliography) -> None:
-    meta = {"title": "Factorization Machines", "bibkey": "rendle2010fm", "year": 2010, "venue": "ICDM",
-            "tags": ["factorization"]}
+    meta = {
+        "title": "Factorization Machines",
+        "bibkey": "rendle2010fm",
+        "year": 2010,
+        "venue": "ICDM",
+        "tags": ["factorization"],
+    }
     fm = _review(tmp_path, "fm", meta, "Cites [@koren2008svdpp].")
     table = reviews_table([fm], bib)
-    assert ("| [Factorization Machines](fm.md) | Rendle | 2010 | ICDM |  | factorization | [`snippets.fm`](../api/fm.md) |"
-            in table)
+    assert (
+        "| [Factorization Machines](fm.md) | Rendle | 2010 | ICDM |  | factorization | [`snippets.fm`](../api/fm.md) |"
+        in table
+    )
     cited = citing_reviews([fm])
     assert cited["rendle2010fm"] == [fm] and cited["koren2008svdpp"] == [fm]
 

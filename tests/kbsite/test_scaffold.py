@@ -25,10 +25,18 @@ def project(tmp_path: Path) -> Path:
 def _fill_template(project: Path) -> None:
     """Do what a contributor does: replace every TODO with real content."""
     review = project / "docs" / "reviews" / "bert.md"
-    text = review.read_text(encoding="utf-8").replace("year: TODO", "year: 2019").replace("[TODO tag]", "[language models]")
+    text = (
+        review.read_text(encoding="utf-8")
+        .replace("year: TODO", "year: 2019")
+        .replace("[TODO tag]", "[language models]")
+    )
     text = re.sub(r"topic: TODO[^\n]*", "topic: language models", text)
-    review.write_text(re.sub(r"TODO[^\n]*", "Written by the contributor.", text).replace(
-        "https://github.com/Written by the contributor.", "https://example.org/bert"), encoding="utf-8")
+    review.write_text(
+        re.sub(r"TODO[^\n]*", "Written by the contributor.", text).replace(
+            "https://github.com/Written by the contributor.", "https://example.org/bert"
+        ),
+        encoding="utf-8",
+    )
     for rel in ("snippets/bert.py", "tests/snippets/test_bert.py"):
         path = project / rel
         path.write_text(path.read_text(encoding="utf-8").replace("TODO", "Filled in:"), encoding="utf-8")
@@ -58,9 +66,20 @@ def test_filled_template_passes_the_checker_and_its_tests(project: Path) -> None
     _fill_template(project)
     assert [str(p) for p in run_checks(project)] == []
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/snippets/test_bert.py",
-         "--codeblocks", "docs/reviews/bert.md"],
-        cwd=project, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/snippets/test_bert.py",
+            "--codeblocks",
+            "docs/reviews/bert.md",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 passed" in result.stdout  # two unit tests and the review's runnable example
@@ -97,7 +116,9 @@ def test_bad_names(project: Path, slug: str, key: str, message: str) -> None:
         scaffold(project, slug, key)
 
 
-def test_cli_usage_and_exit_codes(project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_usage_and_exit_codes(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(project)
     assert main([]) == 2 and "usage: make new-review" in capsys.readouterr().err
     assert main(["bert", "devlin2019bert"]) == 0 and "created  docs/reviews/bert.md" in capsys.readouterr().out

@@ -12,8 +12,15 @@ from tests.helpers import ROOT, Build, build_site, copy_project, html_pages
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 # (tag, attribute) pairs a browser fetches when the page loads.
 FETCHED = {
-    ("script", "src"), ("img", "src"), ("iframe", "src"), ("source", "src"), ("audio", "src"),
-    ("video", "src"), ("embed", "src"), ("object", "data"), ("track", "src"),
+    ("script", "src"),
+    ("img", "src"),
+    ("iframe", "src"),
+    ("source", "src"),
+    ("audio", "src"),
+    ("video", "src"),
+    ("embed", "src"),
+    ("object", "data"),
+    ("track", "src"),
 }
 FETCHED_LINK_RELS = {"stylesheet", "icon", "preload", "modulepreload", "preconnect", "dns-prefetch", "manifest"}
 
@@ -26,7 +33,10 @@ class _Requests(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         for name in ("src", "data", "href"):
-            if name in a and ((tag, name) in FETCHED or (tag == "link" and name == "href" and set(a.get("rel", "").split()) & FETCHED_LINK_RELS)):
+            if name in a and (
+                (tag, name) in FETCHED
+                or (tag == "link" and name == "href" and set(a.get("rel", "").split()) & FETCHED_LINK_RELS)
+            ):
                 self.urls.append(a[name])
         if "srcset" in a:
             self.urls += [part.strip().split()[0] for part in a["srcset"].split(",") if part.strip()]
@@ -79,7 +89,10 @@ def test_math_is_typeset_by_the_build_and_styled_by_the_site(built_site: Build) 
     assert (site / "assets" / "katex" / "katex.css").is_file()
     assert not list(site.rglob("*katex*.js")) and not (site / "assets" / "javascripts" / "katex-init.js").exists()
     # KaTeX's own CSS and whole fonts stay in docs/ (the split fonts are made from them) and are not published.
-    assert not (site / "assets" / "katex" / "katex.min.css").exists() and not (site / "assets" / "katex" / "fonts").exists()
+    assert (
+        not (site / "assets" / "katex" / "katex.min.css").exists()
+        and not (site / "assets" / "katex" / "fonts").exists()
+    )
     review = (site / "reviews" / "fm" / "index.html").read_text(encoding="utf-8")
     assert 'href="../../assets/katex/katex.css"' in review
     assert "katex" not in " ".join(re.findall(r"<script[^>]*>", review))
@@ -150,26 +163,35 @@ def test_strict_build_of_a_broken_copy_reports_exactly_its_problems_and_generate
     page = project / "docs" / "reviews" / "fm.md"
     review = page.read_text(encoding="utf-8")
     # A new review is three files: the review, its module and its test. The build generates the API page.
-    (project / "docs" / "reviews" / "fm2.md").write_text(review.replace("snippets.fm", "snippets.fm2").replace(
-        "title: Factorization Machines", "title: Factorization Machines again"), encoding="utf-8")
-    (project / "snippets" / "fm2.py").write_text('"""A second module."""\n\n\ndef twice(x: int) -> int:\n'
-                                                  '    """Two times x."""\n    return 2 * x\n', encoding="utf-8")
+    (project / "docs" / "reviews" / "fm2.md").write_text(
+        review.replace("snippets.fm", "snippets.fm2").replace(
+            "title: Factorization Machines", "title: Factorization Machines again"
+        ),
+        encoding="utf-8",
+    )
+    (project / "snippets" / "fm2.py").write_text(
+        '"""A second module."""\n\n\ndef twice(x: int) -> int:\n    """Two times x."""\n    return 2 * x\n',
+        encoding="utf-8",
+    )
     page.write_text(review.replace("## TL;DR\n", "## TL;DR\n\nSee [@ghost2099nope].\n"), encoding="utf-8")
     line = page.read_text(encoding="utf-8").splitlines().index("See [@ghost2099nope].") + 1
     # A docstring is rendered as Markdown on the API page: the build applies the HTML allowlist there too.
     module = project / "snippets" / "fm.py"
     source = module.read_text(encoding="utf-8")
     module.write_text(source.replace('"""', '"""<iframe src="https://x.invalid/"></iframe>\n', 1), encoding="utf-8")
-    extra = ("\n<!--pytest.mark.skip-->\n```python\n@torch.no_grad()\ndef f(): ...\n```\n\n"
-             "Inline `@torch.no_grad()` too.\n")
+    extra = (
+        "\n<!--pytest.mark.skip-->\n```python\n@torch.no_grad()\ndef f(): ...\n```\n\nInline `@torch.no_grad()` too.\n"
+    )
     api_index = project / "docs" / "api" / "index.md"
     api_index.write_text(api_index.read_text(encoding="utf-8") + extra, encoding="utf-8")
 
     result = build_site(project, tmp_path / "site")
     assert result.returncode != 0
     warnings = [w for w in result.output.splitlines() if w.startswith("WARNING")]
-    expected = [f"docs/reviews/fm.md:{line}: unknown citation key 'ghost2099nope'",
-                "snippets/fm.py:1: raw HTML <iframe> is not allowed"]
+    expected = [
+        f"docs/reviews/fm.md:{line}: unknown citation key 'ghost2099nope'",
+        "snippets/fm.py:1: raw HTML <iframe> is not allowed",
+    ]
     assert len(warnings) == len(expected) and all(any(e in w for w in warnings) for e in expected), result.output
     # The pages are written before --strict aborts: the generated ones are there.
     assert not (project / "docs" / "api" / "fm2.md").exists()

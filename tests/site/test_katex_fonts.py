@@ -19,8 +19,11 @@ FACES = katex_fonts.font_faces(katex_fonts.VENDOR_CSS.read_text(encoding="utf-8"
 
 def _parts(face: dict[str, str]) -> dict[str, TTFont]:
     stem = katex_fonts._stem(face["file"])
-    return {suffix: TTFont(katex_fonts.SPLIT / f"{stem}.{suffix}.woff2") for suffix, _, _ in katex_fonts.PARTS
-            if (katex_fonts.SPLIT / f"{stem}.{suffix}.woff2").is_file()}
+    return {
+        suffix: TTFont(katex_fonts.SPLIT / f"{stem}.{suffix}.woff2")
+        for suffix, _, _ in katex_fonts.PARTS
+        if (katex_fonts.SPLIT / f"{stem}.{suffix}.woff2").is_file()
+    }
 
 
 def test_every_font_of_katex_css_is_split() -> None:
@@ -46,11 +49,15 @@ def test_parts_hold_every_glyph_of_the_font_once_and_within_their_range(face: di
             seen[cp] = suffix
             # Same outline and advance as in the original font.
             assert part["hmtx"][glyph] == original["hmtx"][whole[cp]], f"U+{cp:04X}"
-            assert part["glyf"][glyph].getCoordinates(part["glyf"])[0] == \
-                original["glyf"][whole[cp]].getCoordinates(original["glyf"])[0], f"U+{cp:04X}"
+            assert (
+                part["glyf"][glyph].getCoordinates(part["glyf"])[0]
+                == original["glyf"][whole[cp]].getCoordinates(original["glyf"])[0]
+            ), f"U+{cp:04X}"
         # Vertical metrics decide line boxes: unchanged.
-        for table, fields in (("hhea", ("ascent", "descent", "lineGap")),
-                              ("OS/2", ("sTypoAscender", "sTypoDescender", "usWinAscent", "usWinDescent"))):
+        for table, fields in (
+            ("hhea", ("ascent", "descent", "lineGap")),
+            ("OS/2", ("sTypoAscender", "sTypoDescender", "usWinAscent", "usWinDescent")),
+        ):
             for name in fields:
                 assert getattr(part[table], name) == getattr(original[table], name), (suffix, table, name)
     assert set(seen) == set(whole)
@@ -73,8 +80,9 @@ def test_site_css_is_what_the_script_writes() -> None:
     assert katex_fonts.SITE_CSS.read_text(encoding="utf-8") == expected, "run: python scripts/katex_fonts.py"
     css = katex_fonts.SITE_CSS.read_text(encoding="utf-8")
     # Only woff2, only the split fonts, each with its range; KaTeX's rules otherwise untouched.
-    assert re.findall(r"url\(([^)]+)\)", css) == [f"split/{katex_fonts._stem(f['file'])}.{s}.woff2"
-                                                   for f in FACES for s in parts[f["file"]]]
+    assert re.findall(r"url\(([^)]+)\)", css) == [
+        f"split/{katex_fonts._stem(f['file'])}.{s}.woff2" for f in FACES for s in parts[f["file"]]
+    ]
     assert css.count("unicode-range:") == css.count("@font-face{")
     vendor = katex_fonts.VENDOR_CSS.read_text(encoding="utf-8")
     assert re.sub(r"@font-face\{[^}]*\}", "", vendor) in css

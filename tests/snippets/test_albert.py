@@ -85,8 +85,17 @@ def test_count_matches_other_configurations_of_transformers() -> None:
         got = count_parameters(V, H, L, 4 * H, embedding_size=E, share_all_layers=share)
         assert got == model.num_parameters(), (V, L, H, E)  # E == H still has AlbertModel's projection
     with torch.device("meta"):
-        small = BertModel(BertConfig(vocab_size=50, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                                     intermediate_size=48, max_position_embeddings=20, type_vocab_size=3))
+        small = BertModel(
+            BertConfig(
+                vocab_size=50,
+                hidden_size=32,
+                num_hidden_layers=2,
+                num_attention_heads=2,
+                intermediate_size=48,
+                max_position_embeddings=20,
+                type_vocab_size=3,
+            )
+        )
     assert count_parameters(50, 32, 2, 48, max_position=20, type_vocab_size=3) == small.num_parameters()
 
 
@@ -125,8 +134,15 @@ def test_factorized_embedding_is_a_lookup_then_a_projection() -> None:
 
 
 def test_factorized_embedding_matches_albert_model_weights() -> None:
-    config = AlbertConfig(vocab_size=30, embedding_size=4, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                          intermediate_size=32, max_position_embeddings=8)
+    config = AlbertConfig(
+        vocab_size=30,
+        embedding_size=4,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=8,
+    )
     torch.manual_seed(0)
     hf = AlbertModel(config).eval()
     ours = FactorizedEmbedding(30, 4, 16)
@@ -220,8 +236,10 @@ def test_sop_swap_is_exact_and_labels_are_balanced() -> None:
 
 
 @settings(max_examples=30, deadline=None)
-@given(segments=st.lists(st.lists(st.integers(0, 99), min_size=1, max_size=5), min_size=2, max_size=9),
-       seed=st.integers(0, 2**31 - 1))
+@given(
+    segments=st.lists(st.lists(st.integers(0, 99), min_size=1, max_size=5), min_size=2, max_size=9),
+    seed=st.integers(0, 2**31 - 1),
+)
 def test_sop_pairs_are_reproducible(segments: list[list[int]], seed: int) -> None:
     first = sentence_order_pairs(segments, random.Random(seed))
     assert first == sentence_order_pairs(segments, random.Random(seed))
@@ -232,9 +250,16 @@ def test_sop_pairs_are_reproducible(segments: list[list[int]], seed: int) -> Non
 
 
 def test_sop_loss_equals_albert_for_pretraining() -> None:
-    config = AlbertConfig(vocab_size=40, embedding_size=8, hidden_size=16, num_hidden_layers=2,
-                          num_attention_heads=2, intermediate_size=32, max_position_embeddings=16,
-                          initializer_range=0.5)
+    config = AlbertConfig(
+        vocab_size=40,
+        embedding_size=8,
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=16,
+        initializer_range=0.5,
+    )
     torch.manual_seed(0)
     model = AlbertForPreTraining(config).eval()
     ids = torch.randint(5, 40, (3, 9))
@@ -268,8 +293,11 @@ def test_shared_encoder_errors() -> None:
         SharedEncoder(_layer(), 0)
     with pytest.raises(ValueError, match=r"layer: expected an nn.Module, got function"):
         SharedEncoder(lambda x: x, 2)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match=r"layer: share='ffn' needs the sub-modules linear1, linear2, norm2 .* "
-                                         r"Linear lacks linear1, linear2, norm2"):
+    with pytest.raises(
+        ValueError,
+        match=r"layer: share='ffn' needs the sub-modules linear1, linear2, norm2 .* "
+        r"Linear lacks linear1, linear2, norm2",
+    ):
         SharedEncoder(nn.Linear(4, 4), 2, share="ffn")
     assert len(SharedEncoder(nn.Linear(4, 4), 2, share="none").layers) == 2  # any layer for all / none
 

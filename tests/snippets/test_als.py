@@ -49,10 +49,20 @@ def _explicit_solution(r: torch.Tensor, Y: torch.Tensor, alpha: float, reg: floa
     return torch.stack(rows)
 
 
-def _implicit_model(f: int, reg: float, X0: torch.Tensor, Y0: torch.Tensor, alpha: float = 1.0) -> AlternatingLeastSquares:
+def _implicit_model(
+    f: int, reg: float, X0: torch.Tensor, Y0: torch.Tensor, alpha: float = 1.0
+) -> AlternatingLeastSquares:
     """implicit's exact (Cholesky) CPU solver, one thread, float64, started from the given factors."""
-    model = AlternatingLeastSquares(factors=f, regularization=reg, alpha=alpha, use_cg=False, iterations=1,
-                                    dtype=np.float64, num_threads=1, random_state=0)
+    model = AlternatingLeastSquares(
+        factors=f,
+        regularization=reg,
+        alpha=alpha,
+        use_cg=False,
+        iterations=1,
+        dtype=np.float64,
+        num_threads=1,
+        random_state=0,
+    )
     model.user_factors = X0.numpy().copy()
     model.item_factors = Y0.numpy().copy()
     return model
@@ -490,7 +500,9 @@ def test_model_errors() -> None:
 
 
 def test_rank_errors() -> None:
-    with pytest.raises(ValueError, match=r"scores: expected a float tensor of shape \(U, I\) with I >= 2, got \(3, 1\)"):
+    with pytest.raises(
+        ValueError, match=r"scores: expected a float tensor of shape \(U, I\) with I >= 2, got \(3, 1\)"
+    ):
         percentile_ranks(torch.randn(3, 1))
     with pytest.raises(ValueError, match=r"r_test: expected a dense float tensor of shape \(U, I\) = \(2, 3\)"):
         expected_percentile_rank(torch.randn(2, 3), torch.ones(3, 2))

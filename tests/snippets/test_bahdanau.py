@@ -39,8 +39,9 @@ def _set(linear: torch.nn.Linear, weight: list[list[float]]) -> None:
         linear.weight.copy_(torch.tensor(weight, dtype=linear.weight.dtype))
 
 
-def _additive_by_loops(att: AdditiveAttention, s: torch.Tensor, H: torch.Tensor, mask: torch.Tensor
-                       ) -> tuple[torch.Tensor, torch.Tensor]:
+def _additive_by_loops(
+    att: AdditiveAttention, s: torch.Tensor, H: torch.Tensor, mask: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """e_ij = sum_k v_k tanh(sum_l W_kl s_l + sum_m U_km h_jm), alpha_ij over the real j, c_i = sum_j alpha_ij h_j.
 
     Plain Python floats throughout: nothing of torch but the inputs.
@@ -53,8 +54,10 @@ def _additive_by_loops(att: AdditiveAttention, s: torch.Tensor, H: torch.Tensor,
         for j, h in enumerate(H_[b]):
             if mask_[b][j]:
                 scores[j] = sum(
-                    v[k] * math.tanh(sum(W[k][l] * s_[b][l] for l in range(len(s_[b])))
-                                     + sum(U[k][m] * h[m] for m in range(len(h))))
+                    v[k]
+                    * math.tanh(
+                        sum(W[k][l] * s_[b][l] for l in range(len(s_[b]))) + sum(U[k][m] * h[m] for m in range(len(h)))
+                    )
                     for k in range(len(v))
                 )
         norm = sum(math.exp(e) for e in scores.values())
@@ -170,7 +173,7 @@ def test_gradients_reach_all_three_matrices_and_not_the_padding() -> None:
     assert bool((keys.grad[1, 2:] == 0).all()) and bool((keys.grad[1, :2] != 0).any())
 
 
-# --- Hand-computed test vectors (values worked out from Eqs. (5)-(6) and Luong et al. §3.1) -----------------------------------------------------------------------
+# --- Hand-computed test vectors (values worked out from Eqs. (5)-(6) and Luong et al. §3.1)
 
 
 def test_vector_additive_identity_weights() -> None:
@@ -178,10 +181,14 @@ def test_vector_additive_identity_weights() -> None:
     _set(att.W_a, [[1, 0], [0, 1]])
     _set(att.U_a, [[1, 0], [0, 1]])
     _set(att.v_a, [[1, 1]])
-    s, H = torch.tensor([[1.0, 0.0]], dtype=torch.float64), torch.tensor([[[1.0, 0.0], [0.0, 1.0]]], dtype=torch.float64)
+    s, H = (
+        torch.tensor([[1.0, 0.0]], dtype=torch.float64),
+        torch.tensor([[[1.0, 0.0], [0.0, 1.0]]], dtype=torch.float64),
+    )
     with torch.no_grad():
-        torch.testing.assert_close(att.score(s, H), torch.tensor([[0.964028, 1.523188]], dtype=torch.float64),
-                                   atol=1e-6, rtol=0)
+        torch.testing.assert_close(
+            att.score(s, H), torch.tensor([[0.964028, 1.523188]], dtype=torch.float64), atol=1e-6, rtol=0
+        )
         context, weights = att(s, H)
     torch.testing.assert_close(weights, torch.tensor([[0.363742, 0.636258]], dtype=torch.float64), atol=1e-6, rtol=0)
     torch.testing.assert_close(context, torch.tensor([[0.363742, 0.636258]], dtype=torch.float64), atol=1e-6, rtol=0)
@@ -197,7 +204,11 @@ def test_vector_additive_non_symmetric() -> None:
     with torch.no_grad():
         scores = att.score(s, H)
         context, weights = att(s, H)
-    expected = {"e": [-0.299477, 0.905148, 0.143554], "alpha": [0.169695, 0.566019, 0.264286], "c": [0.433981, 0.830305]}
+    expected = {
+        "e": [-0.299477, 0.905148, 0.143554],
+        "alpha": [0.169695, 0.566019, 0.264286],
+        "c": [0.433981, 0.830305],
+    }
     for got, key in ((scores, "e"), (weights, "alpha"), (context, "c")):
         torch.testing.assert_close(got, torch.tensor([expected[key]], dtype=torch.float64), atol=1e-6, rtol=0)
 
@@ -221,8 +232,9 @@ def test_vector_luong_scores_and_concat() -> None:
     _set(additive.U_a, [[1, 0], [0, 1]])
     _set(additive.v_a, [[1, 1]])
     W = torch.tensor([[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0]], dtype=torch.float64)  # [I I]
-    concat = torch.stack([torch.ones(2, dtype=torch.float64) @ torch.tanh(W @ torch.cat([h_t[0], H[0, j]]))
-                          for j in range(2)])
+    concat = torch.stack(
+        [torch.ones(2, dtype=torch.float64) @ torch.tanh(W @ torch.cat([h_t[0], H[0, j]])) for j in range(2)]
+    )
     with torch.no_grad():
         torch.testing.assert_close(additive.score(h_t, H)[0], concat)
     torch.testing.assert_close(concat, torch.tensor([0.964028, 1.523188], dtype=torch.float64), atol=1e-6, rtol=0)
@@ -269,8 +281,9 @@ def test_the_decoder_scores_with_the_previous_state() -> None:
 
 
 def test_reversal_batch() -> None:
-    src, src_mask, tgt_in, tgt_out = reversal_batch(50, torch.Generator().manual_seed(0), num_symbols=5,
-                                                    min_len=2, max_len=6)
+    src, src_mask, tgt_in, tgt_out = reversal_batch(
+        50, torch.Generator().manual_seed(0), num_symbols=5, min_len=2, max_len=6
+    )
     assert src.shape == src_mask.shape == (50, 6) and tgt_in.shape == tgt_out.shape == (50, 7)
     for b in range(50):
         x = src[b][src_mask[b]].tolist()
@@ -323,23 +336,33 @@ def _model() -> RNNsearch:
     [
         (lambda: AdditiveAttention(0, 2, 2), r"query_dim: expected a positive integer"),
         (lambda: AdditiveAttention(2, 2, 2.0), r"hidden_dim"),
-        (lambda: AdditiveAttention(3, 4, 5)(torch.randn(2, 4), torch.randn(2, 6, 4)),
-         r"query: expected a float tensor of shape \(B, d_q\) with d_q = 3, got \(2, 4\)"),
+        (
+            lambda: AdditiveAttention(3, 4, 5)(torch.randn(2, 4), torch.randn(2, 6, 4)),
+            r"query: expected a float tensor of shape \(B, d_q\) with d_q = 3, got \(2, 4\)",
+        ),
         (lambda: AdditiveAttention(3, 4, 5)(torch.randn(2, 3), torch.randn(3, 6, 4)), r"keys: .*B = 2.*\(3, 6, 4\)"),
         (lambda: AdditiveAttention(3, 4, 5)(torch.randn(2, 3), torch.randn(2, 6)), r"keys: .*got \(2, 6\)"),
         (lambda: AdditiveAttention(3, 4, 5)(torch.randn(2, 3), torch.randn(2, 0, 4)), r"keys: .*T >= 1"),
-        (lambda: AdditiveAttention(3, 4, 5)(torch.randn(2, 3), torch.randn(2, 6, 4), torch.ones(2, 6)),
-         r"mask: expected a bool tensor of shape \(B, T\) = \(2, 6\)"),
-        (lambda: AdditiveAttention(3, 4, 5)(torch.randn(2, 3), torch.randn(2, 6, 4), torch.ones(2, 5, dtype=torch.bool)),
-         r"mask: .*got \(2, 5\)"),
+        (
+            lambda: AdditiveAttention(3, 4, 5)(torch.randn(2, 3), torch.randn(2, 6, 4), torch.ones(2, 6)),
+            r"mask: expected a bool tensor of shape \(B, T\) = \(2, 6\)",
+        ),
+        (
+            lambda: AdditiveAttention(3, 4, 5)(
+                torch.randn(2, 3), torch.randn(2, 6, 4), torch.ones(2, 5, dtype=torch.bool)
+            ),
+            r"mask: .*got \(2, 5\)",
+        ),
         (lambda: LuongAttention(3, 4, score="dot"), r"key_dim: expected key_dim = query_dim = 3"),
         (lambda: LuongAttention(3, 3, score="concat"), r"score: expected 'dot' or 'general'"),
         (lambda: masked_softmax(torch.ones(3)), r"scores: expected a float tensor of shape \(B, T\)"),
         (lambda: _model().encode(torch.tensor([[3, 4]]), torch.tensor([[False, True]])), r"src_mask: .*start"),
         (lambda: _model().encode(torch.tensor([[3, 40]]), torch.ones(1, 2, dtype=torch.bool)), r"src: expected ids"),
         (lambda: _model().encode(torch.tensor([3, 4]), torch.ones(2, dtype=torch.bool)), r"src: expected an int64"),
-        (lambda: _model()(torch.tensor([[3, 4]]), torch.ones(1, 2, dtype=torch.bool), torch.tensor([1, 3])),
-         r"tgt_in: expected an int64 tensor of shape \(B, T_y\)"),
+        (
+            lambda: _model()(torch.tensor([[3, 4]]), torch.ones(1, 2, dtype=torch.bool), torch.tensor([1, 3])),
+            r"tgt_in: expected an int64 tensor of shape \(B, T_y\)",
+        ),
         (lambda: reversal_batch(4, None, min_len=5, max_len=3), r"min_len: expected at most max_len = 3"),
     ],
 )

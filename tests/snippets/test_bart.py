@@ -135,7 +135,7 @@ def _fairseq_infilling(source: torch.Tensor, p: float, lam: float, g: torch.Gene
     return source
 
 
-# --- Hand-computed test vectors (the Poisson table and span budget of fairseq denoising_dataset.py) -----------------------------------------------------------------------
+# --- Hand-computed test vectors (the Poisson table and span budget of fairseq denoising_dataset.py)
 
 
 def test_poisson_table_vector() -> None:
@@ -166,12 +166,16 @@ def test_infilling_by_hand_vector() -> None:
     assert spans.tolist() == [BOS, A, MASK, E, F, G, EOS]
     # One 0-length span: a [MASK] inserted at one of the 6 inner slots, each about equally often (the slots on
     # either side of the span's [MASK] give the same sequence).
-    outcomes = Counter(tuple(_insert_masks(spans, 1, MASK, torch.Generator().manual_seed(s)).tolist())
-                       for s in range(600))
+    outcomes = Counter(
+        tuple(_insert_masks(spans, 1, MASK, torch.Generator().manual_seed(s)).tolist()) for s in range(600)
+    )
     assert (BOS, A, MASK, E, F, MASK, G, EOS) in outcomes
     assert set(outcomes) == {
-        (BOS, MASK, A, MASK, E, F, G, EOS), (BOS, A, MASK, MASK, E, F, G, EOS), (BOS, A, MASK, E, MASK, F, G, EOS),
-        (BOS, A, MASK, E, F, MASK, G, EOS), (BOS, A, MASK, E, F, G, MASK, EOS),
+        (BOS, MASK, A, MASK, E, F, G, EOS),
+        (BOS, A, MASK, MASK, E, F, G, EOS),
+        (BOS, A, MASK, E, MASK, F, G, EOS),
+        (BOS, A, MASK, E, F, MASK, G, EOS),
+        (BOS, A, MASK, E, F, G, MASK, EOS),
     }
     assert 160 < outcomes[(BOS, A, MASK, MASK, E, F, G, EOS)] < 240  # 200 expected (sd 11.5); 100 for the others
     assert min(outcomes.values()) > 60
@@ -186,13 +190,15 @@ def test_rotation_vector_and_uniform_offsets() -> None:
 
 def test_permutation_vectors() -> None:
     doc = torch.tensor([0, 40, 41, 13, 50, 51, 13, 60, 13, 2])
-    outcomes = Counter(tuple(sentence_permutation(doc, STOP, torch.Generator().manual_seed(s)).tolist())
-                       for s in range(600))
+    outcomes = Counter(
+        tuple(sentence_permutation(doc, STOP, torch.Generator().manual_seed(s)).tolist()) for s in range(600)
+    )
     assert len(outcomes) == 6 and min(outcomes.values()) > 60  # all 3! orders, each about 100 times
     assert (0, 60, 13, 40, 41, 13, 50, 51, 13, 2) in outcomes
     no_final_stop = torch.tensor([0, 40, 41, 13, 50, 51, 2])
-    outcomes = {tuple(sentence_permutation(no_final_stop, STOP, torch.Generator().manual_seed(s)).tolist())
-                for s in range(50)}
+    outcomes = {
+        tuple(sentence_permutation(no_final_stop, STOP, torch.Generator().manual_seed(s)).tolist()) for s in range(50)
+    }
     assert outcomes == {(0, 40, 41, 13, 50, 51, 2), (0, 50, 51, 40, 41, 13, 2)}
 
 
@@ -369,8 +375,13 @@ def test_determinism_for_a_seeded_generator() -> None:
 def test_short_documents() -> None:
     g = torch.Generator().manual_seed(0)
     empty = torch.tensor([BOS, EOS])
-    for out in (text_infilling(empty, MASK, g), token_masking(empty, MASK, g), token_deletion(empty, g),
-                sentence_permutation(empty, STOP, g), document_rotation(empty, g)):
+    for out in (
+        text_infilling(empty, MASK, g),
+        token_masking(empty, MASK, g),
+        token_deletion(empty, g),
+        sentence_permutation(empty, STOP, g),
+        document_rotation(empty, g),
+    ):
         assert out.tolist() == [BOS, EOS]
     one = torch.tensor([BOS, 40, EOS])
     assert text_infilling(one, MASK, g, mask_ratio=1.0, poisson_lambda=0.5).tolist()[1:-1].count(40) == 0

@@ -36,7 +36,9 @@ def _one_thread() -> Iterator[None]:
 def _corpus(num_docs: int, sentences: int, length: int) -> list[list[list[int]]]:
     """Documents whose token ids name their document: document d uses ids 1000 d + 1, 1000 d + 2, ..."""
     ids = iter(range(10**9))
-    return [[[1000 * d + 1 + next(ids) % 999 for _ in range(length)] for _ in range(sentences)] for d in range(num_docs)]
+    return [
+        [[1000 * d + 1 + next(ids) % 999 for _ in range(length)] for _ in range(sentences)] for d in range(num_docs)
+    ]
 
 
 def _doc_of(token: int) -> int:
@@ -194,8 +196,9 @@ def test_a_long_sentence_is_truncated_into_the_budget() -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(
-    docs=st.lists(st.lists(st.lists(st.integers(1, 999), min_size=1, max_size=9), min_size=1, max_size=6),
-                  min_size=2, max_size=5),
+    docs=st.lists(
+        st.lists(st.lists(st.integers(1, 999), min_size=1, max_size=9), min_size=1, max_size=6), min_size=2, max_size=5
+    ),
     max_tokens=st.integers(5, 30),
     seed=st.integers(0, 2**31 - 1),
 )
@@ -219,8 +222,13 @@ def test_pairs_are_reproducible_with_either_kind_of_generator() -> None:
 
 def test_loss_equals_bert_for_pretraining() -> None:
     config = BertConfig(
-        vocab_size=40, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
-        max_position_embeddings=16, initializer_range=0.5,  # wide logits: a sharp test
+        vocab_size=40,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=16,
+        initializer_range=0.5,  # wide logits: a sharp test
     )
     torch.manual_seed(0)
     model = BertForPreTraining(config).eval()
@@ -273,7 +281,9 @@ def test_loss_without_labelled_positions_is_the_nsp_loss() -> None:
 
 
 def test_bert_inputs_errors() -> None:
-    with pytest.raises(ValueError, match=r"tokens_a: expected a sequence of token ids or a 1-D integer tensor, got str"):
+    with pytest.raises(
+        ValueError, match=r"tokens_a: expected a sequence of token ids or a 1-D integer tensor, got str"
+    ):
         bert_inputs("my dog", None, 1, 2)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"tokens_b: expected a sequence .* got \(2, 2\), dtype torch.int64"):
         bert_inputs([1], torch.ones(2, 2, dtype=torch.int64), 1, 2)
@@ -321,18 +331,30 @@ def test_truncate_and_count_errors() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ((torch.randn(2, 3), torch.zeros(2, 3), torch.randn(2, 2), torch.zeros(2)),
-         r"mlm_logits: expected a float tensor of shape \(B, T, V\), got \(2, 3\)"),
-        ((torch.randn(2, 3, 5), torch.zeros(2, 4, dtype=torch.int64), torch.randn(2, 2), torch.zeros(2)),
-         r"mlm_labels: expected an int64 tensor of shape \(B, T\) = \(2, 3\), got \(2, 4\)"),
-        ((torch.randn(2, 3, 5), torch.full((2, 3), 5), torch.randn(2, 2), torch.zeros(2, dtype=torch.int64)),
-         r"mlm_labels: expected ids in \[0, V = 5\) or -100, got 5"),
-        ((torch.randn(2, 3, 5), torch.zeros(2, 3, dtype=torch.int64), torch.randn(2, 3), torch.zeros(2)),
-         r"nsp_logits: expected a float tensor of shape \(B, 2\) = \(2, 2\), got \(2, 3\)"),
-        ((torch.randn(2, 3, 5), torch.zeros(2, 3, dtype=torch.int64), torch.randn(2, 2), torch.zeros(2)),
-         r"nsp_labels: expected an int64 tensor of shape \(B,\) = \(2,\), got \(2,\), dtype torch.float32"),
-        ((torch.randn(2, 3, 5), torch.zeros(2, 3, dtype=torch.int64), torch.randn(2, 2), torch.tensor([0, 2])),
-         r"nsp_labels: expected 0 \(IsNext\) or 1 \(NotNext\), got \[0, 2\]"),
+        (
+            (torch.randn(2, 3), torch.zeros(2, 3), torch.randn(2, 2), torch.zeros(2)),
+            r"mlm_logits: expected a float tensor of shape \(B, T, V\), got \(2, 3\)",
+        ),
+        (
+            (torch.randn(2, 3, 5), torch.zeros(2, 4, dtype=torch.int64), torch.randn(2, 2), torch.zeros(2)),
+            r"mlm_labels: expected an int64 tensor of shape \(B, T\) = \(2, 3\), got \(2, 4\)",
+        ),
+        (
+            (torch.randn(2, 3, 5), torch.full((2, 3), 5), torch.randn(2, 2), torch.zeros(2, dtype=torch.int64)),
+            r"mlm_labels: expected ids in \[0, V = 5\) or -100, got 5",
+        ),
+        (
+            (torch.randn(2, 3, 5), torch.zeros(2, 3, dtype=torch.int64), torch.randn(2, 3), torch.zeros(2)),
+            r"nsp_logits: expected a float tensor of shape \(B, 2\) = \(2, 2\), got \(2, 3\)",
+        ),
+        (
+            (torch.randn(2, 3, 5), torch.zeros(2, 3, dtype=torch.int64), torch.randn(2, 2), torch.zeros(2)),
+            r"nsp_labels: expected an int64 tensor of shape \(B,\) = \(2,\), got \(2,\), dtype torch.float32",
+        ),
+        (
+            (torch.randn(2, 3, 5), torch.zeros(2, 3, dtype=torch.int64), torch.randn(2, 2), torch.tensor([0, 2])),
+            r"nsp_labels: expected 0 \(IsNext\) or 1 \(NotNext\), got \[0, 2\]",
+        ),
     ],
 )
 def test_pretraining_loss_errors(args: tuple[torch.Tensor, ...], message: str) -> None:

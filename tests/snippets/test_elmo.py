@@ -375,9 +375,7 @@ def test_mismatched_shapes() -> None:
         ScalarMix(3)([torch.randn(1, 2, 3), torch.randn(1, 2, 3), torch.randn(1, 2, 4)])
 
 
-@pytest.mark.parametrize(
-    "first", [torch.randn(3), torch.ones(1, 2, 3, dtype=torch.int64)], ids=["one-dim", "integer"]
-)
+@pytest.mark.parametrize("first", [torch.randn(3), torch.ones(1, 2, 3, dtype=torch.int64)], ids=["one-dim", "integer"])
 def test_bad_first_tensor(first: torch.Tensor) -> None:
     with pytest.raises(ValueError, match=r"tensors\[0\]: expected a float tensor of shape \(B, T, D\)"):
         ScalarMix(2)([first, first])

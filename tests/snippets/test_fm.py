@@ -190,7 +190,10 @@ def test_index_outside_field_names_field_size_and_value() -> None:
 @pytest.mark.parametrize(
     ("x", "message"),
     [
-        (torch.zeros(2, 2, dtype=torch.int64), r"x: expected an int64 tensor of shape \(B, F\) with F = 3, got \(2, 2\)"),
+        (
+            torch.zeros(2, 2, dtype=torch.int64),
+            r"x: expected an int64 tensor of shape \(B, F\) with F = 3, got \(2, 2\)",
+        ),
         (torch.zeros(2, 3), r"x: .* dtype torch.float32"),
         (torch.zeros(3, dtype=torch.int64), r"x: .* got \(3,\)"),
     ],

@@ -32,8 +32,9 @@ T = U * S
 
 def _decoder(seed: int = 0, num_layers: int = 2) -> HierarchicalDecoder:
     torch.manual_seed(seed)
-    dec = HierarchicalDecoder(V, z_dim=6, num_bars=U, steps_per_bar=S, conductor_size=9, decoder_size=11,
-                              num_layers=num_layers)
+    dec = HierarchicalDecoder(
+        V, z_dim=6, num_bars=U, steps_per_bar=S, conductor_size=9, decoder_size=11, num_layers=num_layers
+    )
     with torch.no_grad():  # the reference init (std 0.001) makes c_u and the bar states nearly constant;
         for p in dec.parameters():  # larger weights make every dependence visible in the tests
             p.normal_(0.0, 0.5)
@@ -524,7 +525,11 @@ def test_beta_schedule_errors(args: tuple, message: str) -> None:
     ("logits", "targets", "message"),
     [
         (torch.randn(2, 5), torch.zeros(2, 5, dtype=torch.int64), r"logits: expected .*\(B, T, V\), got \(2, 5\)"),
-        (torch.randn(2, 5, 3), torch.zeros(2, 4, dtype=torch.int64), r"targets: expected an int64 .*T = 5, got \(2, 4\)"),
+        (
+            torch.randn(2, 5, 3),
+            torch.zeros(2, 4, dtype=torch.int64),
+            r"targets: expected an int64 .*T = 5, got \(2, 4\)",
+        ),
         (torch.randn(2, 5, 3), torch.zeros(2, 5), r"targets: .*dtype torch.float32"),
         (torch.randn(2, 5, 3), torch.full((2, 5), 3), r"targets: expected token ids in 0..2, got values from 3 to 3"),
         (torch.randn(2, 5, 3), torch.zeros(3, 5, dtype=torch.int64), r"targets: expected shape \(B, T\) = \(2, 5\)"),
@@ -544,7 +549,9 @@ def test_reconstruction_loss_errors(logits: torch.Tensor, targets: torch.Tensor,
         (torch.ones(2), torch.ones(2), 0.2, -1.0, r"free_bits: "),
     ],
 )
-def test_musicvae_loss_errors(recon: torch.Tensor, kl: torch.Tensor, beta: float, free_bits: float, message: str) -> None:
+def test_musicvae_loss_errors(
+    recon: torch.Tensor, kl: torch.Tensor, beta: float, free_bits: float, message: str
+) -> None:
     with pytest.raises(ValueError, match=message):
         musicvae_loss(recon, kl, beta, free_bits)
 
@@ -609,7 +616,9 @@ def test_decoder_call_errors() -> None:
         dec(torch.randn(2, 5), y)
     with pytest.raises(ValueError, match=r"z: expected a float tensor of shape \(B, 6\), got \(6,\)"):
         dec.conduct(torch.randn(6))
-    with pytest.raises(ValueError, match=r"targets: expected an int64 tensor of shape \(B, T\) with T = 20, got \(2, 19\)"):
+    with pytest.raises(
+        ValueError, match=r"targets: expected an int64 tensor of shape \(B, T\) with T = 20, got \(2, 19\)"
+    ):
         dec(torch.randn(2, 6), y[:, :-1])
     with pytest.raises(ValueError, match=r"targets: expected shape \(B, T\) = \(3, 20\), got \(2, 20\)"):
         dec(torch.randn(3, 6), y)

@@ -56,30 +56,49 @@ def test_attention_test_vectors() -> None:
     eye = torch.eye(2, dtype=torch.float64)
     v = torch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=torch.float64)
     out, weights = scaled_dot_product_attention(eye, eye, v)
-    torch.testing.assert_close(weights, torch.tensor([[0.669762, 0.330238], [0.330238, 0.669762]], dtype=torch.float64),
-                               atol=1e-6, rtol=0)
-    torch.testing.assert_close(out, torch.tensor([[1.660477, 2.660477], [2.339523, 3.339523]], dtype=torch.float64),
-                               atol=1e-6, rtol=0)
+    torch.testing.assert_close(
+        weights, torch.tensor([[0.669762, 0.330238], [0.330238, 0.669762]], dtype=torch.float64), atol=1e-6, rtol=0
+    )
+    torch.testing.assert_close(
+        out, torch.tensor([[1.660477, 2.660477], [2.339523, 3.339523]], dtype=torch.float64), atol=1e-6, rtol=0
+    )
     assert abs(weights[0, 0].item() - 0.731059) > 0.05  # softmax(I) without the 1/sqrt(d_k) would give 0.731059
     causal = torch.tensor([[True, False], [True, True]])
     out, _ = scaled_dot_product_attention(eye, eye, v, mask=causal)
-    torch.testing.assert_close(out, torch.tensor([[1.0, 2.0], [2.339523, 3.339523]], dtype=torch.float64),
-                               atol=1e-6, rtol=0)
-    _, weights = scaled_dot_product_attention(torch.tensor([[1.0, 1.0]]), torch.tensor([[1.0, 0.0], [0.0, 1.0],
-                                              [1.0, 1.0]]), torch.zeros(3, 1))
+    torch.testing.assert_close(
+        out, torch.tensor([[1.0, 2.0], [2.339523, 3.339523]], dtype=torch.float64), atol=1e-6, rtol=0
+    )
+    _, weights = scaled_dot_product_attention(
+        torch.tensor([[1.0, 1.0]]), torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), torch.zeros(3, 1)
+    )
     torch.testing.assert_close(weights, torch.tensor([[0.248255, 0.248255, 0.503490]]), atol=1e-6, rtol=0)
 
 
 @st.composite
 def _attention_case(draw: st.DrawFn) -> dict[str, object]:
     batch = tuple(draw(st.lists(st.integers(1, 3), min_size=0, max_size=2)))
-    T_q, T_k, d_k, d_v = draw(st.integers(1, 6)), draw(st.integers(1, 6)), draw(st.integers(1, 8)), draw(st.integers(1, 5))
+    T_q, T_k, d_k, d_v = (
+        draw(st.integers(1, 6)),
+        draw(st.integers(1, 6)),
+        draw(st.integers(1, 8)),
+        draw(st.integers(1, 5)),
+    )
+
     # Each input may drop leading dimensions or have size-1 ones: they must broadcast.
     def lead(x: tuple[int, ...]) -> tuple[int, ...]:
         return tuple(1 if draw(st.booleans()) else n for n in x)
+
     mask_shape = draw(st.sampled_from([None, "full", "keys", "queries", "square"]))
-    return {"batch": batch, "q": (*lead(batch), T_q, d_k), "k": (*lead(batch), T_k, d_k), "v": (*lead(batch), T_k, d_v),
-            "mask": mask_shape, "T_q": T_q, "T_k": T_k, "seed": draw(st.integers(0, 2**31 - 1))}
+    return {
+        "batch": batch,
+        "q": (*lead(batch), T_q, d_k),
+        "k": (*lead(batch), T_k, d_k),
+        "v": (*lead(batch), T_k, d_v),
+        "mask": mask_shape,
+        "T_q": T_q,
+        "T_k": T_k,
+        "seed": draw(st.integers(0, 2**31 - 1)),
+    }
 
 
 @settings(max_examples=60, deadline=None)
@@ -93,9 +112,12 @@ def test_attention_equals_torch_sdpa(case: dict) -> None:
     mask = None if case["mask"] is None else torch.rand(shapes[case["mask"]], generator=g) < 0.6
     out, weights = scaled_dot_product_attention(q, k, v, mask)
     # PyTorch's function needs the inputs and the mask expanded to the full shapes.
-    expected = F.scaled_dot_product_attention(q.expand(*batch, *q.shape[-2:]), k.expand(*batch, *k.shape[-2:]),
-                                              v.expand(*batch, *v.shape[-2:]),
-                                              attn_mask=None if mask is None else mask.expand(*batch, T_q, T_k))
+    expected = F.scaled_dot_product_attention(
+        q.expand(*batch, *q.shape[-2:]),
+        k.expand(*batch, *k.shape[-2:]),
+        v.expand(*batch, *v.shape[-2:]),
+        attn_mask=None if mask is None else mask.expand(*batch, T_q, T_k),
+    )
     torch.testing.assert_close(out, expected, rtol=1e-9, atol=1e-12)
     # The weights against the formula, written independently in float64.
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
@@ -141,8 +163,11 @@ def test_parameters_state_dicts_and_initialisation_match_pytorch() -> None:
     torch.manual_seed(1)
     ours = MultiHeadAttention(12, 3)
     assert {n: p.shape for n, p in ours.named_parameters()} == {n: p.shape for n, p in ref.named_parameters()}
-    assert list(ours.state_dict()) == list(ref.state_dict()) == [
-        "in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"]
+    assert (
+        list(ours.state_dict())
+        == list(ref.state_dict())
+        == ["in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"]
+    )
     for a, b in zip(ours.state_dict().values(), ref.state_dict().values(), strict=True):
         assert torch.equal(a, b)  # same seed, same initial weights
     other = MultiHeadAttention(12, 3)
@@ -168,13 +193,11 @@ def _masks(kind: str, B: int, h: int, T_q: int, T_k: int, g: torch.Generator) ->
         "attn_3d": {"attn_mask": blocked3},
         "both_bool": {"key_padding_mask": padding, "attn_mask": blocked},
         "float_attn": {"attn_mask": bias + neg_inf},
-        "both_float": {"key_padding_mask": torch.where(padding, -math.inf, 0.5).to(torch.float64),
-                       "attn_mask": bias},
+        "both_float": {"key_padding_mask": torch.where(padding, -math.inf, 0.5).to(torch.float64), "attn_mask": bias},
     }[kind]
 
 
-@pytest.mark.parametrize("kind", ["none", "key_padding", "attn_2d", "attn_3d", "both_bool", "float_attn",
-                                  "both_float"])
+@pytest.mark.parametrize("kind", ["none", "key_padding", "attn_2d", "attn_3d", "both_bool", "float_attn", "both_float"])
 @pytest.mark.parametrize("inputs", ["self", "encoder-decoder", "separate"])
 def test_multi_head_attention_equals_pytorch(kind: str, inputs: str) -> None:
     B, T_q, T_k, d, h = 3, 5, 7, 12, 3
@@ -216,10 +239,17 @@ def test_weights_trained_in_ours_load_into_pytorch() -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(B=st.integers(1, 3), T_q=st.integers(1, 6), T_k=st.integers(1, 6), h=st.sampled_from([1, 2, 4]),
-       d_k=st.integers(1, 4), seed=st.integers(0, 2**31 - 1))
-def test_multi_head_attention_equals_pytorch_for_any_shape(B: int, T_q: int, T_k: int, h: int, d_k: int,
-                                                            seed: int) -> None:
+@given(
+    B=st.integers(1, 3),
+    T_q=st.integers(1, 6),
+    T_k=st.integers(1, 6),
+    h=st.sampled_from([1, 2, 4]),
+    d_k=st.integers(1, 4),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_multi_head_attention_equals_pytorch_for_any_shape(
+    B: int, T_q: int, T_k: int, h: int, d_k: int, seed: int
+) -> None:
     ours, ref = _pair(h * d_k, h, seed=seed % 1000)
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(B, T_q, h * d_k, generator=g, dtype=torch.float64)
@@ -227,8 +257,12 @@ def test_multi_head_attention_equals_pytorch_for_any_shape(B: int, T_q: int, T_k
     padding = torch.rand(B, T_k, generator=g) < 0.3
     padding[:, 0] = False
     with torch.no_grad():
-        torch.testing.assert_close(ours(x, memory, memory, key_padding_mask=padding),
-                                   ref(x, memory, memory, key_padding_mask=padding), rtol=1e-10, atol=1e-12)
+        torch.testing.assert_close(
+            ours(x, memory, memory, key_padding_mask=padding),
+            ref(x, memory, memory, key_padding_mask=padding),
+            rtol=1e-10,
+            atol=1e-12,
+        )
 
 
 def test_identity_projections_reproduce_single_head_attention() -> None:
@@ -298,8 +332,10 @@ def test_positional_encoding_test_vectors() -> None:
     pe4 = sinusoidal_positional_encoding(3, 4)
     torch.testing.assert_close(pe4[1], torch.tensor([0.84147098, 0.54030231, 0.00999983, 0.99995000]))
     torch.testing.assert_close(pe4[2], torch.tensor([0.90929743, -0.41614684, 0.01999867, 0.99980001]))
-    torch.testing.assert_close(sinusoidal_positional_encoding(2, 6)[1],
-                               torch.tensor([0.84147098, 0.54030231, 0.04639922, 0.99892298, 0.00215443, 0.99999768]))
+    torch.testing.assert_close(
+        sinusoidal_positional_encoding(2, 6)[1],
+        torch.tensor([0.84147098, 0.54030231, 0.04639922, 0.99892298, 0.00215443, 0.99999768]),
+    )
     t2t_layout = torch.tensor([0.841471, 0.0001, 0.540302, 1.0])  # [sin, sin, cos, cos], not interleaved
     assert not torch.allclose(pe4[1], t2t_layout, atol=1e-3)
     assert torch.equal(sinusoidal_positional_encoding(1, 8)[0], torch.tensor([0.0, 1.0] * 4))  # PE(0)
@@ -337,8 +373,8 @@ def test_the_linear_map_depends_only_on_the_offset() -> None:
     """Fit PE(pos + k) ~ PE(pos) A by least squares on positions 0..49 and check A on positions 50..89."""
     pe = sinusoidal_positional_encoding(100, 8).double()
     k = 7
-    A = torch.linalg.lstsq(pe[:50], pe[k:50 + k]).solution  # (8, 8)
-    torch.testing.assert_close(pe[50:90] @ A, pe[50 + k:90 + k], atol=1e-5, rtol=0)
+    A = torch.linalg.lstsq(pe[:50], pe[k : 50 + k]).solution  # (8, 8)
+    torch.testing.assert_close(pe[50:90] @ A, pe[50 + k : 90 + k], atol=1e-5, rtol=0)
     c, s = math.cos(k), math.sin(k)  # the fastest frequency, w = 1, is well determined by the fit
     torch.testing.assert_close(A[:2, :2], torch.tensor([[c, -s], [s, c]], dtype=torch.float64), atol=1e-6, rtol=0)
 
@@ -351,8 +387,9 @@ def test_label_smoothing_test_vectors() -> None:
     assert label_smoothed_cross_entropy(logits, target, epsilon=0.0).item() == pytest.approx(0.44018969, abs=1e-8)
     assert label_smoothed_cross_entropy(logits, target, epsilon=0.1).item() == pytest.approx(0.59018970, abs=1e-8)
     # tensor2tensor's form gives the target 1 - eps and every other class eps / (K - 1): eps' = eps K / (K - 1).
-    assert label_smoothed_cross_entropy(logits, target, epsilon=0.1 * 4 / 3).item() == pytest.approx(0.64018971,
-                                                                                                      abs=2e-8)
+    assert label_smoothed_cross_entropy(logits, target, epsilon=0.1 * 4 / 3).item() == pytest.approx(
+        0.64018971, abs=2e-8
+    )
     soft = torch.tensor([[0.9, 0.1 / 3, 0.1 / 3, 0.1 / 3]], dtype=torch.float64)
     assert (-(soft * logits.log_softmax(-1)).sum()).item() == pytest.approx(0.64018971, abs=2e-8)
     normalizer = -(soft * soft.log()).sum().item()  # the entropy tensor2tensor subtracts from its reported loss
@@ -360,10 +397,17 @@ def test_label_smoothing_test_vectors() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(N=st.integers(1, 12), K=st.integers(1, 9), epsilon=st.floats(0.0, 1.0), ignored=st.floats(0.0, 0.9),
-       ignore_index=st.sampled_from([-100, 0, 3]), seed=st.integers(0, 2**31 - 1))
-def test_label_smoothing_equals_pytorch(N: int, K: int, epsilon: float, ignored: float, ignore_index: int,
-                                        seed: int) -> None:
+@given(
+    N=st.integers(1, 12),
+    K=st.integers(1, 9),
+    epsilon=st.floats(0.0, 1.0),
+    ignored=st.floats(0.0, 0.9),
+    ignore_index=st.sampled_from([-100, 0, 3]),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_label_smoothing_equals_pytorch(
+    N: int, K: int, epsilon: float, ignored: float, ignore_index: int, seed: int
+) -> None:
     g = torch.Generator().manual_seed(seed)
     logits = (3 * torch.randn(N, K, generator=g, dtype=torch.float64)).requires_grad_()
     target = torch.randint(0, K, (N,), generator=g)
@@ -454,12 +498,16 @@ def test_layers_equal_pytorch_post_ln_transformer_layers() -> None:
     ref_enc.load_state_dict(mapped(enc.state_dict()), strict=True)
     ref_dec.load_state_dict(mapped(dec.state_dict()), strict=True)
     g = torch.Generator().manual_seed(1)
-    src, tgt = torch.randn(2, 6, 8, generator=g, dtype=torch.float64), torch.randn(2, 4, 8, generator=g, dtype=torch.float64)
+    src, tgt = (
+        torch.randn(2, 6, 8, generator=g, dtype=torch.float64),
+        torch.randn(2, 4, 8, generator=g, dtype=torch.float64),
+    )
     padding = torch.tensor([[False] * 6, [False] * 4 + [True] * 2])
     causal = torch.ones(4, 4, dtype=torch.bool).triu(1)
     torch.testing.assert_close(enc(src, padding), ref_enc(src, src_key_padding_mask=padding))
-    torch.testing.assert_close(dec(tgt, src, padding, causal),
-                               ref_dec(tgt, src, tgt_mask=causal, memory_key_padding_mask=padding))
+    torch.testing.assert_close(
+        dec(tgt, src, padding, causal), ref_dec(tgt, src, tgt_mask=causal, memory_key_padding_mask=padding)
+    )
 
 
 def test_embeddings_are_shared_scaled_and_tied_to_the_output() -> None:
@@ -526,13 +574,22 @@ def test_attention_errors() -> None:
     cases = [
         ((torch.randn(4), k, v, None), r"query: expected a float tensor of shape \(\.\.\., T_q, d_k\), got \(4,\)"),
         ((q.long(), k, v, None), r"query: .* dtype torch.int64"),
-        ((q, torch.randn(2, 5, 3), v, None), r"key: expected a float tensor of shape \(\.\.\., T_k, d_k\) with "
-                                             r"d_k = 4, got \(2, 5, 3\)"),
-        ((q, k, torch.randn(2, 4, 6), None), r"value: expected a float tensor of shape \(\.\.\., T_k, d_v\) with "
-                                             r"T_k = 5, got \(2, 4, 6\)"),
+        (
+            (q, torch.randn(2, 5, 3), v, None),
+            r"key: expected a float tensor of shape \(\.\.\., T_k, d_k\) with "
+            r"d_k = 4, got \(2, 5, 3\)",
+        ),
+        (
+            (q, k, torch.randn(2, 4, 6), None),
+            r"value: expected a float tensor of shape \(\.\.\., T_k, d_v\) with "
+            r"T_k = 5, got \(2, 4, 6\)",
+        ),
         ((q, torch.randn(3, 5, 4), v, None), r"query, key, value: expected leading dimensions that broadcast"),
-        ((q, k, v, torch.ones(3, 5)), r"mask: expected a bool tensor broadcastable to \(\.\.\., T_q, T_k\) = "
-                                      r"\(2, 3, 5\), got \(3, 5\), dtype torch.float32"),
+        (
+            (q, k, v, torch.ones(3, 5)),
+            r"mask: expected a bool tensor broadcastable to \(\.\.\., T_q, T_k\) = "
+            r"\(2, 3, 5\), got \(3, 5\), dtype torch.float32",
+        ),
         ((q, k, v, torch.ones(3, 4, dtype=torch.bool)), r"mask: .* got \(3, 4\), dtype torch.bool"),
         ((q, k, v, torch.ones(4, 3, 5, dtype=torch.bool)), r"mask: .* got \(4, 3, 5\)"),
     ]
@@ -551,17 +608,35 @@ def test_multi_head_attention_errors() -> None:
     mha = MultiHeadAttention(8, 2)
     x, m = torch.randn(2, 3, 8), torch.randn(2, 5, 8)
     cases = [
-        ((torch.randn(3, 8), m, m), {}, r"query: expected a float tensor of shape \(B, T_q, d_model\) with "
-                                        r"d_model = 8, got \(3, 8\)"),
+        (
+            (torch.randn(3, 8), m, m),
+            {},
+            r"query: expected a float tensor of shape \(B, T_q, d_model\) with "
+            r"d_model = 8, got \(3, 8\)",
+        ),
         ((torch.randn(2, 3, 6), m, m), {}, r"query: .* got \(2, 3, 6\)"),
-        ((x, torch.randn(3, 5, 8), m), {}, r"key: expected a float tensor of shape \(B, T_k, d_model\) with B = 2, "
-                                           r"d_model = 8, got \(3, 5, 8\)"),
+        (
+            (x, torch.randn(3, 5, 8), m),
+            {},
+            r"key: expected a float tensor of shape \(B, T_k, d_model\) with B = 2, "
+            r"d_model = 8, got \(3, 5, 8\)",
+        ),
         ((x, m, torch.randn(2, 4, 8)), {}, r"value: .* with B = 2, d_model = 8, T_k = 5, got \(2, 4, 8\)"),
-        ((x, m, m), {"key_padding_mask": torch.zeros(2, 4, dtype=torch.bool)},
-         r"key_padding_mask: expected a bool or float tensor of shape \(2, 5\), got \(2, 4\)"),
-        ((x, m, m), {"key_padding_mask": torch.zeros(2, 5, dtype=torch.int64)}, r"key_padding_mask: .* dtype torch.int64"),
-        ((x, m, m), {"attn_mask": torch.zeros(5, 3, dtype=torch.bool)},
-         r"attn_mask: expected a bool or float tensor of shape \(3, 5\) or \(4, 3, 5\), got \(5, 3\)"),
+        (
+            (x, m, m),
+            {"key_padding_mask": torch.zeros(2, 4, dtype=torch.bool)},
+            r"key_padding_mask: expected a bool or float tensor of shape \(2, 5\), got \(2, 4\)",
+        ),
+        (
+            (x, m, m),
+            {"key_padding_mask": torch.zeros(2, 5, dtype=torch.int64)},
+            r"key_padding_mask: .* dtype torch.int64",
+        ),
+        (
+            (x, m, m),
+            {"attn_mask": torch.zeros(5, 3, dtype=torch.bool)},
+            r"attn_mask: expected a bool or float tensor of shape \(3, 5\) or \(4, 3, 5\), got \(5, 3\)",
+        ),
     ]
     for args, kwargs, message in cases:
         with pytest.raises(ValueError, match=message):
@@ -585,13 +660,25 @@ def test_label_smoothing_errors() -> None:
     logits = torch.randn(3, 4)
     cases = [
         ((torch.tensor(1.0), torch.tensor(0)), {}, r"logits: expected a float tensor of shape \(\.\.\., K\), got \(\)"),
-        ((logits, torch.zeros(4, dtype=torch.int64)), {}, r"target: expected an int64 tensor of shape \(\.\.\.\) = "
-                                                          r"\(3,\), got \(4,\)"),
+        (
+            (logits, torch.zeros(4, dtype=torch.int64)),
+            {},
+            r"target: expected an int64 tensor of shape \(\.\.\.\) = "
+            r"\(3,\), got \(4,\)",
+        ),
         ((logits, torch.zeros(3)), {}, r"target: .* dtype torch.float32"),
-        ((logits, torch.tensor([0, 4, 1])), {}, r"target: expected class ids in \[0, 4\) or ignore_index = -100, got 4"),
+        (
+            (logits, torch.tensor([0, 4, 1])),
+            {},
+            r"target: expected class ids in \[0, 4\) or ignore_index = -100, got 4",
+        ),
         ((logits, torch.tensor([0, -1, 1])), {}, r"target: .* got -1"),
-        ((logits, torch.zeros(3, dtype=torch.int64)), {"epsilon": 1.5}, r"epsilon: expected a number in \[0, 1\], "
-                                                                        r"got 1.5"),
+        (
+            (logits, torch.zeros(3, dtype=torch.int64)),
+            {"epsilon": 1.5},
+            r"epsilon: expected a number in \[0, 1\], "
+            r"got 1.5",
+        ),
         ((logits, torch.zeros(3, dtype=torch.int64)), {"ignore_index": 0.5}, r"ignore_index: expected an integer"),
     ]
     for args, kwargs, message in cases:

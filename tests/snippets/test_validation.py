@@ -31,8 +31,10 @@ def _messages(path: Path) -> list[tuple[int, str]]:
     """The literal start of every ``raise ValueError(...)`` message in the module, with its line."""
     out = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and getattr(node.exc.func, "id", "") == (
-            "ValueError"
+        if (
+            isinstance(node, ast.Raise)
+            and isinstance(node.exc, ast.Call)
+            and getattr(node.exc.func, "id", "") == ("ValueError")
         ):
             first = node.exc.args[0] if node.exc.args else None
             if isinstance(first, ast.JoinedStr):
