@@ -13,7 +13,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: help venv serve serve-full build test test-review check new-review figures bench lighthouse lock clean
+.PHONY: help venv serve serve-full build lint test test-review check new-review figures bench lighthouse lock clean
 
 help: ## List every target with what it does
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -40,7 +40,11 @@ build: $(STAMP) ## Build the static site into site/ (strict: any warning fails)
 JOBS ?= auto
 REVIEWS := $(sort $(filter-out index,$(basename $(notdir $(wildcard docs/reviews/*.md)))))
 
-test: $(STAMP) ## Run everything on every core: snippet, tooling and browser tests, every docs code block, the strict build
+lint: $(STAMP) ## ruff check and ruff format --check over the whole tree (line length 120; make test runs it first)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: $(STAMP) lint ## Run everything on every core: snippet, tooling and browser tests, every docs code block, the strict build
 	$(PY) -m pytest -n $(JOBS) tests --codeblocks docs README.md CONTRIBUTING.md
 
 test-review: $(STAMP) ## One review's loop: content check, its snippet tests and code blocks, its page in Chromium (SLUG=fm)
