@@ -229,40 +229,43 @@ def _site_build(site: dict[str, Any]) -> str:
         f"{site['rows'][-1]['bare']['missing_link_notices']}.",
         f"![Site build: ms per page against the number of reviews]({figure('site_build')})",
     ]
-    prof = site.get("profile")
-    if prof:
-        total = prof["build_cpu_s"]
-        hooks = sorted(prof["hooks"], key=lambda h: -h["cpu_s"])
-        kb = sum(h["cpu_s"] for h in hooks)
-        out.append(
-            _table(
-                [f"kb hook, N = {prof['reviews']}", "calls", "CPU", "per call", "share of the build"],
-                [
-                    (
-                        f"`{h['hook']}`",
-                        h["calls"],
-                        duration(h["cpu_s"]),
-                        duration(h["cpu_s"] / max(1, h["calls"])),
-                        f"{100 * h['cpu_s'] / total:.1f} %",
-                    )
-                    for h in hooks
-                ]
-                + [
-                    ("all hooks", sum(h["calls"] for h in hooks), duration(kb), "", f"{100 * kb / total:.1f} %"),
-                    ("the whole build (in process)", "", duration(total), "", "100 %"),
-                ],
-            )
-        )
-        out.append(
-            _table(
-                [f"Pages, N = {prof['reviews']}", "phase", "pages", "CPU", "per page"],
-                [
-                    (p["kind"], p["phase"], p["pages"], duration(p["cpu_s"]), duration(p["cpu_s"] / max(1, p["pages"])))
-                    for p in prof["phases"]
-                ],
-            )
-        )
+    profiles = site.get("profiles") or []
+    if profiles:
+        out += [_hooks(profiles), _phases(profiles)]
     return "\n\n".join(out)
+
+
+def _hooks(profiles: list[dict[str, Any]]) -> str:
+    """The kb plugin's CPU time per hook (calls, time, share of the in-process build) at each profiled size."""
+    by_hook = {h["hook"]: h for h in profiles[-1]["hooks"]}
+    order = sorted(by_hook, key=lambda name: -by_hook[name]["cpu_s"])
+
+    def cell(calls: object, cpu: float, total: float) -> str:
+        prefix = f"{calls}, " if calls != "" else ""
+        return f"{prefix}{duration(cpu)} ({100 * cpu / total:.1f} %)"
+
+    rows = []
+    for name in order:
+        hooks = [next((h for h in p["hooks"] if h["hook"] == name), {"calls": 0, "cpu_s": 0.0}) for p in profiles]
+        rows.append((f"`{name}`", *(cell(h["calls"], h["cpu_s"], p["build_cpu_s"]) for h, p in zip(hooks, profiles))))
+    kb = [sum(h["cpu_s"] for h in p["hooks"]) for p in profiles]
+    rows.append(("all kb hooks", *(cell("", t, p["build_cpu_s"]) for t, p in zip(kb, profiles))))
+    rows.append(("the whole build", *(cell("", p["build_cpu_s"], p["build_cpu_s"]) for p in profiles)))
+    head = ["kb hook", *(f"N = {p['reviews']}: calls, CPU (share of the build)" for p in profiles)]
+    return _table(head, rows)
+
+
+def _phases(profiles: list[dict[str, Any]]) -> str:
+    """CPU per page of each kind of page and phase at each profiled size."""
+    keys = list(dict.fromkeys((x["kind"], x["phase"]) for p in profiles for x in p["phases"]))
+    rows = []
+    for kind, phase in keys:
+        cells = []
+        for p in profiles:
+            x = next((x for x in p["phases"] if (x["kind"], x["phase"]) == (kind, phase)), None)
+            cells.append(f"{duration(x['cpu_s'] / x['pages'])} ({x['pages']} pages)" if x and x["pages"] else "—")
+        rows.append((kind, phase, *cells))
+    return _table(["pages", "phase", *(f"CPU per page, N = {p['reviews']}" for p in profiles)], rows)
 
 
 def _make_test(mt: dict[str, Any]) -> str:
