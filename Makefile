@@ -13,7 +13,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: help venv serve serve-full build lint test test-review check new-review figures bench lighthouse lock clean
+.PHONY: help venv serve serve-full build lint test test-review check new-review figures bench bench-build lighthouse lock clean
 
 help: ## List every target with what it does
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -66,10 +66,13 @@ figures: $(STAMP) ## Regenerate the reviews' figures and MIDI files from scripts
 	@set -e; for script in scripts/*_figures.py; do echo "$(PY) $$script"; $(PY) $$script; done
 
 bench: $(STAMP) ## Time the snippets against peer libraries and the site build; rewrite docs/benchmarks.md (minutes; not in make test)
-	$(PY) bench/run.py
+	$(PY) -m bench
+
+bench-build: $(STAMP) ## Time the site build only, at 100/300/1000 synthetic reviews, and update docs/benchmarks.md
+	$(PY) -m bench --only site_build
 
 lighthouse: $(STAMP) ## Lighthouse 12 (mobile) on every review, built strictly and served with gzip; table to docs/benchmarks.md (minutes; needs Node/npm; not in make test)
-	$(PY) bench/lighthouse.py
+	$(PY) -m bench.lighthouse
 
 lock: $(STAMP) ## Re-pin every installed package into requirements/constraints.txt
 	$(PY) -m pip freeze --exclude-editable | sed -E 's/^torch==([0-9.]+)\+cpu$$/torch==\1/' > requirements/constraints.txt

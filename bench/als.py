@@ -21,8 +21,8 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse
 import torch
-from timing import Skip, interleaved, load, paired_ratio, ratio
 
+from bench.timing import Skip, interleaved, load, paired_ratio, ratio
 from snippets.als import confidence, solve_users
 
 ALPHA, REG = 40.0, 0.1
@@ -59,8 +59,9 @@ def run(quick: bool = False) -> dict[str, object]:
             Y_np = np.ascontiguousarray(Y.numpy())
             X_np = np.zeros((U, f), dtype=np.float32)
 
-            def reference(stored: scipy.sparse.csr_matrix = stored, X_np: np.ndarray = X_np,
-                          Y_np: np.ndarray = Y_np) -> np.ndarray:
+            def reference(
+                stored: scipy.sparse.csr_matrix = stored, X_np: np.ndarray = X_np, Y_np: np.ndarray = Y_np
+            ) -> np.ndarray:
                 _als.least_squares(stored, X_np, Y_np, REG, num_threads=1)
                 return X_np
 
@@ -76,16 +77,18 @@ def run(quick: bool = False) -> dict[str, object]:
             for name, layout_r in (("ours, dense r", r), ("ours, sparse COO r", r_sparse)):
                 ours = solve_users(layout_r, Y, ALPHA, REG)
                 difference = float((ours - theirs).abs().max() / theirs.abs().max())
-                rows.append({
-                    "case": f"{U} users x {I} items, f = {f}, {nnz} observations ({name.split(', ')[1]})",
-                    "ours_s": stats[name].median,
-                    "reference_s": stats["implicit"].median,
-                    "ratio": ratio(stats[name], stats["implicit"]),
-                    "paired_ratio": paired_ratio(stats[name], stats["implicit"]),
-                    "max_relative_difference": difference,
-                    "times": {n: stats[n].as_dict() for n in (name, "implicit")},
-                    "load": [before, load()],
-                })
+                rows.append(
+                    {
+                        "case": f"{U} users x {I} items, f = {f}, {nnz} observations ({name.split(', ')[1]})",
+                        "ours_s": stats[name].median,
+                        "reference_s": stats["implicit"].median,
+                        "ratio": ratio(stats[name], stats["implicit"]),
+                        "paired_ratio": paired_ratio(stats[name], stats["implicit"]),
+                        "max_relative_difference": difference,
+                        "times": {n: stats[n].as_dict() for n in (name, "implicit")},
+                        "load": [before, load()],
+                    }
+                )
     return {
         "what": (
             "One user half-sweep of implicit-feedback ALS, Eq. (4) with c = 1 + 40 r and lambda = 0.1, float32, one "

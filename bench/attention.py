@@ -19,8 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
-from timing import Skip, interleaved, load, paired_ratio, ratio
-from torch import Tensor, nn
+from torch import nn
+
+from bench.timing import Skip, interleaved, load, paired_ratio, ratio
 
 CASES = {  # name -> (B, T_q, T_k, d, h, mask)
     "self-attention B=8 T=128 d=512 h=8": (8, 128, 128, 512, 8, None),
@@ -51,6 +52,7 @@ def _call(module: nn.Module, args: tuple, kwargs: dict, mode: str) -> Callable[[
         def forward() -> object:
             with torch.no_grad():
                 return module(*args, **kwargs)
+
         return forward
     module.train()
     leaf = args[0].detach().clone().requires_grad_()
@@ -64,6 +66,7 @@ def _call(module: nn.Module, args: tuple, kwargs: dict, mode: str) -> Callable[[
         for p in params:
             p.grad = None
         return None
+
     return forward_backward
 
 
@@ -88,8 +91,10 @@ def run(quick: bool = False) -> dict[str, object]:
     finally:
         torch.set_num_threads(threads)
     return {
-        "what": ("snippets.transformer.MultiHeadAttention against torch.nn.MultiheadAttention(d, h, batch_first=True) "
-                 "with the same weights and inputs: both return the attention output and the head-averaged weights"),
+        "what": (
+            "snippets.transformer.MultiHeadAttention against torch.nn.MultiheadAttention(d, h, batch_first=True) "
+            "with the same weights and inputs: both return the attention output and the head-averaged weights"
+        ),
         "rows": rows,
         "target": TARGET,
         "repeats": repeats,
@@ -113,12 +118,17 @@ def _rows(MultiHeadAttention: type[nn.Module], repeats: int) -> list[dict[str, o
                 {"ours": _call(ours, args, kwargs, mode), "reference": _call(reference, args, kwargs, mode)},
                 repeats=repeats,
             )
-            rows.append({
-                "case": case, "mode": mode,
-                "ours_s": stats["ours"].median, "reference_s": stats["reference"].median,
-                "ratio": ratio(stats["ours"], stats["reference"]),
-                "paired_ratio": paired_ratio(stats["ours"], stats["reference"]),
-                "max_abs_diff": diff, "load": [before, load()],
-                "times": {name: s.as_dict() for name, s in stats.items()},
-            })
+            rows.append(
+                {
+                    "case": case,
+                    "mode": mode,
+                    "ours_s": stats["ours"].median,
+                    "reference_s": stats["reference"].median,
+                    "ratio": ratio(stats["ours"], stats["reference"]),
+                    "paired_ratio": paired_ratio(stats["ours"], stats["reference"]),
+                    "max_abs_diff": diff,
+                    "load": [before, load()],
+                    "times": {name: s.as_dict() for name, s in stats.items()},
+                }
+            )
     return rows

@@ -20,9 +20,9 @@ import time
 from collections.abc import Callable
 
 import torch
-from timing import Stats, interleaved, load, paired_ratio, ratio
 from torch import Tensor
 
+from bench.timing import Stats, interleaved, load, paired_ratio, ratio
 from snippets.fm import fm_interaction, fm_interaction_naive
 
 B = 4096
@@ -52,9 +52,11 @@ def _torchfm() -> Callable[[Tensor], Tensor] | None:
 
 def _case(fn: Callable[[Tensor], Tensor], e: Tensor, mode: str) -> Callable[[], object]:
     if mode == "forward":
+
         def forward() -> object:
             with torch.no_grad():
                 return fn(e)
+
         return forward
     leaf = e.detach().clone().requires_grad_()
 
@@ -62,6 +64,7 @@ def _case(fn: Callable[[Tensor], Tensor], e: Tensor, mode: str) -> Callable[[], 
         fn(leaf).sum().backward()
         leaf.grad = None
         return None
+
     return forward_backward
 
 
@@ -113,12 +116,21 @@ def run(quick: bool = False) -> dict[str, object]:
                 if (F, k) == TARGET_CELL and not quick:
                     rounds = TARGET_ROUNDS
                 before = load()
-                stats = interleaved(cases, repeats=rounds, warmup=1 if F >= 1000 else 3,
-                                    repeats_of={"naive": naive_rounds}, own_number={"naive"})
+                stats = interleaved(
+                    cases,
+                    repeats=rounds,
+                    warmup=1 if F >= 1000 else 3,
+                    repeats_of={"naive": naive_rounds},
+                    own_number={"naive"},
+                )
                 cell: dict[str, object] = {
-                    "F": F, "k": k, "mode": mode, "pairs": pairs(F),
+                    "F": F,
+                    "k": k,
+                    "mode": mode,
+                    "pairs": pairs(F),
                     "times": {name: s.as_dict() for name, s in stats.items()},
-                    "agree": agree, "load": [before, load()],
+                    "agree": agree,
+                    "load": [before, load()],
                 }
                 if "naive" in stats:
                     naive_s, how = stats["naive"].median, "measured"
@@ -135,8 +147,11 @@ def run(quick: bool = False) -> dict[str, object]:
                     )
                     per_pair = naive_fb_per_pair[k] * pairs(F)
                     naive_s = max(forward_s, per_pair)
-                    how = ("lower bound: the F=10 forward+backward time per pair times the pairs"
-                           if per_pair >= forward_s else "lower bound: the naive forward alone")
+                    how = (
+                        "lower bound: the F=10 forward+backward time per pair times the pairs"
+                        if per_pair >= forward_s
+                        else "lower bound: the naive forward alone"
+                    )
                 cell["naive"] = {"seconds": naive_s, "how": how}
                 ours = stats["ours"].median
                 cell["ours_vs_naive"] = naive_s / ours

@@ -43,9 +43,9 @@ from urllib.parse import unquote, urlsplit
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-sys.path.insert(0, str(ROOT))
-from kbsite.reviews import load_reviews
-from tests.helpers import build_site
+
+from kbsite.reviews import load_reviews  # noqa: E402
+from tests.helpers import build_site  # noqa: E402
 
 LIGHTHOUSE = "12.8.2"
 NODE_DIR = ROOT / "build" / "node"
@@ -58,8 +58,17 @@ CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 PERFORMANCE_MIN, PERFORMANCE_MEDIAN, CLS_MAX, TBT_MAX_MS, WEIGHT_MAX = 90, 95, 0.02, 150.0, 200_000
 # Left out of the page weight, as in the browser tests: search loads these in a worker, off the first view's path.
 WEIGHT_EXCLUDED = re.compile(r"/search/search_index\.json$|/assets/javascripts/workers/search\.[^/]*\.js$")
-COMPRESSIBLE = {"text/html", "text/css", "text/javascript", "application/javascript", "application/json",
-                "image/svg+xml", "application/xml", "text/xml", "text/plain"}
+COMPRESSIBLE = {
+    "text/html",
+    "text/css",
+    "text/javascript",
+    "application/javascript",
+    "application/json",
+    "image/svg+xml",
+    "application/xml",
+    "text/xml",
+    "text/plain",
+}
 
 
 class StaticHandler(BaseHTTPRequestHandler):
@@ -144,12 +153,26 @@ def lighthouse_bin() -> Path:
     if not package.is_file() or json.loads(package.read_text(encoding="utf-8")).get("version") != LIGHTHOUSE:
         npm = shutil.which("npm")
         if npm is None:
-            sys.exit("make lighthouse needs Node.js (18.16 or later) and npm: install them, e.g. "
-                     "`apt-get install -y nodejs npm`")
+            sys.exit(
+                "make lighthouse needs Node.js (18.16 or later) and npm: install them, e.g. "
+                "`apt-get install -y nodejs npm`"
+            )
         NODE_DIR.mkdir(parents=True, exist_ok=True)
         print(f"installing lighthouse@{LIGHTHOUSE} into {NODE_DIR.relative_to(ROOT)}/ ...", flush=True)
-        subprocess.run([npm, "install", "--prefix", str(NODE_DIR), "--no-audit", "--no-fund", "--no-save",
-                        "--loglevel=error", f"lighthouse@{LIGHTHOUSE}"], check=True)
+        subprocess.run(
+            [
+                npm,
+                "install",
+                "--prefix",
+                str(NODE_DIR),
+                "--no-audit",
+                "--no-fund",
+                "--no-save",
+                "--loglevel=error",
+                f"lighthouse@{LIGHTHOUSE}",
+            ],
+            check=True,
+        )
     return NODE_DIR / "node_modules" / ".bin" / "lighthouse"
 
 
@@ -169,8 +192,9 @@ class Result:
 def _result(page: str, lhr: dict[str, Any], runs: list[int]) -> Result:
     audits = lhr["audits"]
     requests = audits["network-requests"]["details"]["items"]
-    weight = sum(int(r.get("transferSize") or 0) for r in requests
-                 if not WEIGHT_EXCLUDED.search(urlsplit(r["url"]).path))
+    weight = sum(
+        int(r.get("transferSize") or 0) for r in requests if not WEIGHT_EXCLUDED.search(urlsplit(r["url"]).path)
+    )
     return Result(
         page=page,
         scores={c: round(100 * (lhr["categories"][c]["score"] or 0)) for c in CATEGORIES},
@@ -189,11 +213,18 @@ def run_lighthouse(binary: Path, url: str, page: str, runs: int) -> Result:
     reports = []
     for i in range(runs):
         out = OUT / f"{page.strip('/').replace('/', '-') or 'home'}-{i + 1}.json"
-        cmd = [str(binary), url, "--output=json", f"--output-path={out}", "--quiet",
-               "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
-               f"--only-categories={','.join(CATEGORIES)}"]
-        proc = subprocess.run(cmd, env={**os.environ, "CHROME_PATH": CHROME}, capture_output=True, text=True,
-                              timeout=300, check=False)
+        cmd = [
+            str(binary),
+            url,
+            "--output=json",
+            f"--output-path={out}",
+            "--quiet",
+            "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
+            f"--only-categories={','.join(CATEGORIES)}",
+        ]
+        proc = subprocess.run(
+            cmd, env={**os.environ, "CHROME_PATH": CHROME}, capture_output=True, text=True, timeout=300, check=False
+        )
         if proc.returncode != 0 or not out.is_file():
             raise RuntimeError(f"lighthouse failed on {url}:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
         lhr = json.loads(out.read_text(encoding="utf-8"))
@@ -246,7 +277,7 @@ def _versions(results: list[Result]) -> dict[str, str]:
 def table(results: list[Result], runs: int, date: str) -> str:
     """The Markdown block written between the markers."""
     v = _versions(results)
-    titles = {r.slug: r.title for r in load_reviews(ROOT / "docs")}
+    titles = {r.slug: r.title for r in load_reviews(ROOT)}
     median_note = f"The run with the median performance score of {runs} runs per page. " if runs > 1 else ""
     intro = (
         f"Measured on {date} with Lighthouse {v['lighthouse']} (mobile preset: simulated slow 4G and 4x CPU "
@@ -266,12 +297,17 @@ def table(results: list[Result], runs: int, date: str) -> str:
     ]
     for r in results:
         slug = r.page.strip("/").split("/")[-1]
-        name = f"[{titles[slug]}](reviews/{slug}.md)" if slug in titles else ("[home](index.md)" if not r.page
-                                                                           else f"`/{r.page}`")
+        name = (
+            f"[{titles[slug]}](reviews/{slug}.md)"
+            if slug in titles
+            else ("[home](index.md)" if not r.page else f"`/{r.page}`")
+        )
         perf = f"{r.scores['performance']}" + (f" ({', '.join(map(str, r.runs))})" if len(r.runs) > 1 else "")
-        lines.append(f"| {name} | {perf} | {r.scores['accessibility']} | {r.scores['best-practices']} | "
-                     f"{r.scores['seo']} | {r.tbt_ms:.0f} ms | {r.cls:.3f} | {r.lcp_ms / 1000:.1f} s | "
-                     f"{r.weight / 1000:.0f} kB ({r.weight_all / 1000:.0f} kB) |")
+        lines.append(
+            f"| {name} | {perf} | {r.scores['accessibility']} | {r.scores['best-practices']} | "
+            f"{r.scores['seo']} | {r.tbt_ms:.0f} ms | {r.cls:.3f} | {r.lcp_ms / 1000:.1f} s | "
+            f"{r.weight / 1000:.0f} kB ({r.weight_all / 1000:.0f} kB) |"
+        )
     found = misses(results)
     reviews = [r for r in results if r.page.startswith("reviews/")]
     median = statistics.median(r.scores["performance"] for r in reviews) if reviews else 0
@@ -307,7 +343,8 @@ def main(argv: list[str] | None = None) -> int:
     binary = lighthouse_bin()
     OUT.mkdir(parents=True, exist_ok=True)
     site = OUT / "site"
-    pages = args.page or [""] + [f"reviews/{r.slug}/" for r in sorted(load_reviews(ROOT / "docs"), key=lambda r: r.slug)]
+    slugs = sorted(r.slug for r in load_reviews(ROOT))
+    pages = args.page or [""] + [f"reviews/{slug}/" for slug in slugs]
     server, url = serve(site)
     try:
         if site.exists():
@@ -320,9 +357,12 @@ def main(argv: list[str] | None = None) -> int:
         results = []
         for page in pages:
             result = run_lighthouse(binary, url + page, page, args.runs)
-            print(f"/{page}: {result.scores} TBT {result.tbt_ms:.0f} ms CLS {result.cls:.3f} "
-                  f"LCP {result.lcp_ms / 1000:.1f} s weight {result.weight / 1000:.0f} kB "
-                  f"(runs: {result.runs})", flush=True)
+            print(
+                f"/{page}: {result.scores} TBT {result.tbt_ms:.0f} ms CLS {result.cls:.3f} "
+                f"LCP {result.lcp_ms / 1000:.1f} s weight {result.weight / 1000:.0f} kB "
+                f"(runs: {result.runs})",
+                flush=True,
+            )
             results.append(result)
     finally:
         server.shutdown()

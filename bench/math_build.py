@@ -68,15 +68,25 @@ def _build(mode: str, site: Path, report: Path) -> dict[str, Any]:
     env.pop("SITE_URL", None)
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", _RUNNER, mode, str(report), "build", "--strict", "--site-dir",
-                           str(site)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", _RUNNER, mode, str(report), "build", "--strict", "--site-dir", str(site)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     wall = time.perf_counter() - start
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise RuntimeError(f"the {mode} build failed:\n{(proc.stdout + proc.stderr)[-3000:]}")
     inner = json.loads(report.read_text(encoding="utf-8"))
-    return {"wall_s": wall, "cpu_s": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime),
-            "render_math": inner}
+    return {
+        "wall_s": wall,
+        "cpu_s": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime),
+        "render_math": inner,
+    }
 
 
 def formulas(site: Path) -> list[tuple[str, bool]]:
@@ -100,11 +110,13 @@ def _installed_size(dist: str) -> int | None:
 def _engine_loaders() -> dict[str, tuple[str, Any]]:
     """name -> (distribution, loader); a loader returns a function (tex, display) -> html."""
     source = KATEX_JS.read_text(encoding="utf-8")
-    glue = ("function __r(t, d) { return JSON.stringify(katex.renderToString(t, {displayMode: d, "
-            "throwOnError: false})); }")
+    glue = (
+        "function __r(t, d) { return JSON.stringify(katex.renderToString(t, {displayMode: d, throwOnError: false})); }"
+    )
 
     def quickjs_loader():
         import quickjs
+
         ctx = quickjs.Context()
         ctx.eval(source)
         ctx.eval(glue)
@@ -113,6 +125,7 @@ def _engine_loaders() -> dict[str, tuple[str, Any]]:
 
     def mini_racer_loader():
         from py_mini_racer import MiniRacer
+
         ctx = MiniRacer()
         ctx.eval(source)
         ctx.eval(glue)
@@ -120,6 +133,7 @@ def _engine_loaders() -> dict[str, tuple[str, Any]]:
 
     def dukpy_loader():
         import dukpy
+
         interp = dukpy.JSInterpreter()
         interp.evaljs(source)
         interp.evaljs(glue)
@@ -137,11 +151,19 @@ def _node_reference(found: list[tuple[str, bool]]) -> list[str] | None:
     node = shutil.which("node")
     if node is None:
         return None
-    script = ("const katex = require(process.argv[1]); let s = ''; process.stdin.on('data', d => s += d);"
-              "process.stdin.on('end', () => process.stdout.write(JSON.stringify(JSON.parse(s).map(([t, d]) =>"
-              "katex.renderToString(t, {displayMode: d, throwOnError: false})))));")
-    proc = subprocess.run([node, "-e", script, str(KATEX_JS)], input=json.dumps(found), capture_output=True,
-                          text=True, timeout=120, check=True)
+    script = (
+        "const katex = require(process.argv[1]); let s = ''; process.stdin.on('data', d => s += d);"
+        "process.stdin.on('end', () => process.stdout.write(JSON.stringify(JSON.parse(s).map(([t, d]) =>"
+        "katex.renderToString(t, {displayMode: d, throwOnError: false})))));"
+    )
+    proc = subprocess.run(
+        [node, "-e", script, str(KATEX_JS)],
+        input=json.dumps(found),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     return json.loads(proc.stdout)
 
 
@@ -179,14 +201,17 @@ def run(quick: bool = False, builds: int | None = None) -> dict[str, Any]:
     runs: dict[str, list[dict[str, Any]]] = {"math": [], "no_math": []}
     with tempfile.TemporaryDirectory(prefix="kb-bench-math-") as tmp:
         for i in range(n):
-            for mode in (("math", "no_math") if i % 2 == 0 else ("no_math", "math")):
+            for mode in ("math", "no_math") if i % 2 == 0 else ("no_math", "math"):
                 runs[mode].append(_build(mode, Path(tmp) / f"site-{mode}", Path(tmp) / f"{mode}.json"))
         found = formulas(Path(tmp) / "site-no_math")
     summary: dict[str, Any] = {"builds_per_mode": n}
     for mode, rs in runs.items():
-        summary[mode] = {"wall_s": statistics.median(r["wall_s"] for r in rs),
-                         "cpu_s": statistics.median(r["cpu_s"] for r in rs),
-                         "walls": [round(r["wall_s"], 2) for r in rs], "cpus": [round(r["cpu_s"], 2) for r in rs]}
+        summary[mode] = {
+            "wall_s": statistics.median(r["wall_s"] for r in rs),
+            "cpu_s": statistics.median(r["cpu_s"] for r in rs),
+            "walls": [round(r["wall_s"], 2) for r in rs],
+            "cpus": [round(r["cpu_s"], 2) for r in rs],
+        }
     inner = [r["render_math"] for r in runs["math"]]
     summary["render_math"] = {
         "pages_with_math": inner[0]["pages_with_math"],

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from functools import partial
 
 import torch
-from timing import Skip, interleaved, load, paired_ratio, ratio
 from torch import Tensor
+
+from bench.timing import Skip, interleaved, load, paired_ratio, ratio
 
 SHAPE = (32, 128, 1024)
 LAYERS = 3
@@ -104,13 +105,16 @@ def run(quick: bool = False) -> dict[str, object]:
         for mode in ("forward", "forward+backward"):
             before = load()
             stats = interleaved({name: cases[mode] for name, cases in per_impl.items()}, repeats=repeats)
-            cells.append({
-                "norm": norm, "mode": mode,
-                "times": {k: s.as_dict() for k, s in stats.items()},
-                "ratio": ratio(stats["ours"], stats["loop"]),
-                "paired": paired_ratio(stats["ours"], stats["loop"]),
-                "fused_ratio": ratio(stats["fused"], stats["loop"]),
-                "max_abs_diff": diff,
-                "load": [before, load()],
-            })
+            cells.append(
+                {
+                    "norm": norm,
+                    "mode": mode,
+                    "times": {k: s.as_dict() for k, s in stats.items()},
+                    "ratio": ratio(stats["ours"], stats["loop"]),
+                    "paired": paired_ratio(stats["ours"], stats["loop"]),
+                    "fused_ratio": ratio(stats["fused"], stats["loop"]),
+                    "max_abs_diff": diff,
+                    "load": [before, load()],
+                }
+            )
     return {"shape": list(SHAPE), "layers": LAYERS, "repeats": repeats, "cells": cells}

@@ -13,7 +13,6 @@ Run alone with ``python -m bench.serve_reload [N]``.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import statistics
 import subprocess
@@ -23,8 +22,6 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
 
 from kbsite.reviews import TOPICS
 from tests.helpers import copy_project
@@ -45,7 +42,10 @@ def _free_port() -> int:
 def add_synthetic_reviews(project: Path, n: int) -> list[str]:
     """N copies of the FM review, each with its own module, cycling over the topics; returns the slugs."""
     template = (project / "docs" / "reviews" / "fm.md").read_text(encoding="utf-8")
-    module = '"""Synthetic module {i} of the build benchmarks."""\n\n\ndef f(x: int) -> int:\n    """x + {i}."""\n    return x + {i}\n'
+    module = (
+        '"""Synthetic module {i} of the build benchmarks."""\n\n\n'
+        'def f(x: int) -> int:\n    """x + {i}."""\n    return x + {i}\n'
+    )
     topics = list(TOPICS)
     slugs = []
     for i in range(1, n + 1):
@@ -89,7 +89,10 @@ def run(quick: bool = False, reviews: int | None = None) -> dict[str, object]:
         start = time.perf_counter()
         server = subprocess.Popen(
             [sys.executable, "-m", "mkdocs", "serve", "--dirty", "-a", f"127.0.0.1:{port}"],
-            cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=project,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             target = slugs[len(slugs) // 2]

@@ -1,22 +1,27 @@
-"""Site build time as the site grows: the project's configuration vs a plain Material configuration.
+"""Site build time as the site grows: the project's configuration against bare Material on the same docs.
 
-In a temporary copy of the project (what ``tests/helpers.copy_project`` copies), N synthetic reviews generated from
-``bench/review_template.md`` (math, citations, snippet includes and code in fences marked skip, a table,
-admonitions) are added to ``docs/reviews/``. The same ``docs/`` is then built with
+A temporary copy of the project (``tests.helpers.copy_project``) gets N synthetic reviews, each one the three
+files a contributor adds: ``docs/reviews/synth_NNNN.md`` from ``bench/review_template.md`` (front matter with a
+``topic`` cycling over :data:`kbsite.reviews.TOPICS`, ``key_terms`` and tags; math, citations, an embedded snippet
+section, a table, admonitions) and ``snippets/synth_NNNN.py``, a copy of ``snippets/fm.py``, so that the API page
+the kb plugin generates for every review renders a module of a real review's size. The same docs are built with
 
-* ``project``: the project's own ``mkdocs.yml`` (the kb plugin, mkdocstrings, tags, search, arithmatex,
-  snippets, highlighting, validation);
-* ``plain``: ``site_name`` and ``theme: material`` and nothing else (MkDocs adds its default search plugin).
+* ``project``: the project's ``mkdocs.yml``;
+* ``bare``: :data:`BARE_CONFIG`, which inherits ``mkdocs.yml`` (theme, Markdown extensions, CSS and JavaScript,
+  the hand-written nav) but runs ``plugins: [search]`` only. Without the kb plugin the reviews are outside the nav
+  and the reviews' links to their API pages lead nowhere; the bare configuration reports both at info level and
+  the benchmark counts them. Every other warning fails the build.
 
-Each build is a fresh ``python -m mkdocs build`` process, timed by wall clock (what a contributor waits, start-up
-included) and by the CPU time of the process (user + system, which load from other processes inflates much less);
-builds of the two configurations alternate. The builds are not ``--strict``: every synthetic review's
-paper card links to ``api/<slug>.md``, which does not exist, so the project build logs one warning per synthetic
-review. Those warnings are counted and every other warning is reported.
+Both are ``mkdocs build --strict`` in a fresh process, alternating, timed by wall clock (start-up included) and by
+the CPU time of the process. At the smallest and the largest N one more project build runs inside this process with a
+timer around every hook of ``KbPlugin`` (the plugin's own time per hook) and a timer plugin that measures each page's
+Markdown phase (``on_pre_page`` to ``on_page_content``) and template phase (``on_page_context`` to
+``on_post_page``), summed by kind of page.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import resource
@@ -26,53 +31,79 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from timing import interleaved, load
+from bench import ROOT
+from bench.timing import load
+from kbsite.reviews import TOPICS
+from tests.helpers import copy_project
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-sys.path.insert(0, str(ROOT))
-from tests.helpers import copy_project  # noqa: E402  (the same copy the site tests build)
-
-SIZES = (6, 100, 300, 1000)
-# Builds per configuration and size, alternating. A 1000-page build takes a minute or two, so the large sizes get
-# one build each; medians of 30 were out of reach within the time budget of `make bench`.
-BUILDS = {6: 3, 100: 3, 300: 1, 1000: 1}
-TAGS = ["recommender systems", "factorization", "sparse data", "language models", "pre-training", "music",
-        "generative models", "transfer learning", "attention", "contextual embeddings", "benchmarks", "synthetic"]
-PLAIN_CONFIG = "site_name: Plain Material\ntheme:\n  name: material\n"
-_BUILT_IN = re.compile(r"Documentation built in ([0-9.]+) seconds")
-_MISSING_API = re.compile(r"'(?:\.\./)?api/synth-\d+\.md', but the target 'api/synth-\d+\.md' is not found")
-
-
-def copy_for_build(dest: Path) -> Path:
-    """``copy_project``'s copy, plus any path the config's ``watch:`` list names (MkDocs checks they exist)."""
-    copy_project(dest)
-    lines = (ROOT / "mkdocs.yml").read_text(encoding="utf-8").splitlines()
-    if "watch:" in lines:
-        for line in lines[lines.index("watch:") + 1:]:
-            match = re.match(r"^\s+-\s+(\S+)\s*$", line)
-            if match is None:
-                break
-            src, dst = ROOT / match.group(1), dest / match.group(1)
-            if src.exists() and not dst.exists():
-                if src.is_dir():
-                    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
-                else:
-                    shutil.copy2(src, dst)
-    return dest
+SIZES = (100, 300, 1000)
+QUICK_SIZES = (10, 30)
+# Builds per configuration and size, alternating; a 1000-review build takes minutes, so the large sizes get one.
+BUILDS = {100: 3, 300: 1, 1000: 1}
+TAGS = [
+    "recommender systems",
+    "factorization",
+    "sparse data",
+    "language models",
+    "pre-training",
+    "music",
+    "generative models",
+    "transfer learning",
+    "attention",
+    "contextual embeddings",
+    "benchmarks",
+    "synthetic",
+]
+SNIPPET = "snippets/fm.py"  # the module every synthetic review's snippet copies
+BARE_CONFIG = """\
+INHERIT: mkdocs.yml
+plugins:
+  - search
+validation:
+  nav:
+    omitted_files: info
+  links:
+    not_found: info
+"""
+_NOT_FOUND = re.compile(r"^INFO\s+-\s+Doc file '[^']+' contains a link '[^']+', but the target '[^']+' is not found")
 
 
-def write_reviews(docs: Path, n: int) -> None:
-    template = (BENCH / "review_template.md").read_text(encoding="utf-8")
+def slug(i: int) -> str:
+    return f"synth_{i:04d}"
+
+
+def write_reviews(project: Path, n: int) -> None:
+    """Reviews 1..n with their snippet modules (files that exist already are rewritten unchanged)."""
+    template = (ROOT / "bench" / "review_template.md").read_text(encoding="utf-8")
+    module = (ROOT / SNIPPET).read_text(encoding="utf-8")
+    topics = list(TOPICS)
     for i in range(1, n + 1):
         tags = ", ".join(TAGS[(i + j) % len(TAGS)] for j in range(3))
-        page = template.replace("{{n}}", f"{i:04d}").replace("{{year}}", str(2000 + i % 25)).replace("{{tags}}", tags)
-        (docs / "reviews" / f"synth-{i:04d}.md").write_text(page, encoding="utf-8")
+        fields = {
+            "n": f"{i:04d}",
+            "slug": slug(i),
+            "year": str(2000 + i % 25),
+            "tags": tags,
+            "topic": topics[i % len(topics)],
+        }
+        page = template
+        for name, value in fields.items():
+            page = page.replace("{{" + name + "}}", value)
+        (project / "docs" / "reviews" / f"{slug(i)}.md").write_text(page, encoding="utf-8")
+        (project / "snippets" / f"{slug(i)}.py").write_text(module, encoding="utf-8")
 
 
-def _build(project: Path, config: str, site: Path) -> dict[str, object]:
+def _html_pages(site: Path) -> int:
+    return sum(1 for p in site.rglob("*.html") if "assets" not in p.relative_to(site).parts)
+
+
+def _build(project: Path, config: str, site: Path) -> dict[str, Any]:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     env.pop("SITE_URL", None)
     if site.exists():
@@ -80,59 +111,173 @@ def _build(project: Path, config: str, site: Path) -> dict[str, object]:
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "-f", config, "--site-dir", str(site)],
-        cwd=project, env=env, capture_output=True, text=True, timeout=900,
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", config, "--site-dir", str(site)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=4 * 3600,
+        check=False,
     )
     wall = time.perf_counter() - start
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    output = proc.stdout + proc.stderr
+    output = (proc.stdout + proc.stderr).splitlines()
     if proc.returncode != 0:
-        raise RuntimeError(f"mkdocs build -f {config} failed:\n{output[-3000:]}")
-    warnings = [line for line in output.splitlines() if line.startswith("WARNING")]
-    built = _BUILT_IN.search(output)
+        problems = [line for line in output if not line.startswith("INFO")]
+        raise RuntimeError(f"mkdocs build --strict -f {config} failed:\n" + "\n".join(problems[-40:]))
     return {
         "wall_s": wall,
         "cpu_s": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime),
-        "mkdocs_s": float(built.group(1)) if built else None,
-        "missing_api_warnings": sum(1 for w in warnings if _MISSING_API.search(w)),
-        "other_warnings": [w for w in warnings if not _MISSING_API.search(w)],
+        "pages": _html_pages(site),
+        "missing_link_notices": sum(1 for line in output if _NOT_FOUND.match(line)),
     }
 
 
-def run(quick: bool = False) -> dict[str, object]:
-    sizes = (6, 100) if quick else SIZES
-    rows = []
+def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    wall = statistics.median(b["wall_s"] for b in runs)
+    cpu = statistics.median(b["cpu_s"] for b in runs)
+    pages = runs[0]["pages"]
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "pages": pages,
+        "ms_per_page": 1000 * wall / pages,
+        "cpu_ms_per_page": 1000 * cpu / pages,
+        "builds": len(runs),
+        "walls": [round(b["wall_s"], 3) for b in runs],
+        "cpus": [round(b["cpu_s"], 3) for b in runs],
+        "missing_link_notices": runs[0]["missing_link_notices"],
+    }
+
+
+# ---------------------------------------------------------------- the kb plugin's own time, in process
+
+
+def _kind(src_uri: str) -> str:
+    if src_uri.startswith("reviews/synth_"):
+        return "synthetic review"
+    if src_uri.startswith("api/synth_"):
+        return "synthetic API page"
+    return "other page"
+
+
+class _PageTimer:
+    """A plugin object that brackets each page's two phases; added to the build's plugins by :func:`profile`."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[tuple[str, str], float] = defaultdict(float)
+        self.count: dict[str, int] = defaultdict(int)
+        self._start: dict[str, float] = {}
+
+    def _begin(self, page: Any) -> None:
+        self._start[page.file.src_uri] = time.thread_time()
+
+    def _end(self, page: Any, phase: str) -> None:
+        uri = page.file.src_uri
+        self.seconds[(_kind(uri), phase)] += time.thread_time() - self._start.pop(uri)
+
+    def on_pre_page(self, page: Any, **kwargs: Any) -> Any:
+        self.count[_kind(page.file.src_uri)] += 1
+        self._begin(page)
+        return page
+
+    def on_page_content(self, html: str, *, page: Any, **kwargs: Any) -> str:
+        self._end(page, "markdown")
+        return html
+
+    def on_page_context(self, context: Any, *, page: Any, **kwargs: Any) -> Any:
+        self._begin(page)
+        return context
+
+    def on_post_page(self, output: str, *, page: Any, **kwargs: Any) -> str:
+        self._end(page, "template")
+        return output
+
+    # First in, last out: the timer brackets every other plugin's work on the page.
+    on_pre_page.mkdocs_priority = on_page_context.mkdocs_priority = 1000  # type: ignore[attr-defined]
+    on_page_content.mkdocs_priority = on_post_page.mkdocs_priority = -1000  # type: ignore[attr-defined]
+
+
+@contextmanager
+def _timed_hooks(cls: type) -> Iterator[dict[str, list[float]]]:
+    """Wrap every ``on_*`` method defined on ``cls`` in a CPU timer for the duration of the block."""
+    times: dict[str, list[float]] = defaultdict(list)
+    originals = {name: fn for name, fn in vars(cls).items() if name.startswith("on_") and callable(fn)}
+
+    def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.thread_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                times[name].append(time.thread_time() - start)
+
+        return wrapper
+
+    for name, fn in originals.items():
+        setattr(cls, name, timed(name, fn))
+    try:
+        yield times
+    finally:
+        for name, fn in originals.items():
+            setattr(cls, name, fn)
+
+
+def profile(project: Path, site: Path) -> dict[str, Any]:
+    """One strict project build in this process: the kb plugin's CPU time per hook and each page phase by kind."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    from kbsite.plugin import KbPlugin
+
+    cwd = os.getcwd()
+    os.chdir(project)
+    try:
+        with _timed_hooks(KbPlugin) as times:
+            start = time.thread_time()
+            config = load_config(str(project / "mkdocs.yml"), strict=True, site_dir=str(site))
+            timer = _PageTimer()
+            config.plugins["bench-page-timer"] = timer  # type: ignore[assignment]
+            build(config)
+            total = time.thread_time() - start
+    finally:
+        os.chdir(cwd)
+    return {
+        "build_cpu_s": total,
+        "hooks": [{"hook": name, "calls": len(ts), "cpu_s": sum(ts)} for name, ts in times.items()],
+        "phases": [
+            {"kind": kind, "phase": phase, "pages": timer.count[kind], "cpu_s": s}
+            for (kind, phase), s in sorted(timer.seconds.items())
+        ],
+    }
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    sizes = QUICK_SIZES if quick else SIZES
+    rows, profiles = [], []
     with tempfile.TemporaryDirectory(prefix="kb-bench-site-") as tmp:
-        project = copy_for_build(Path(tmp) / "project")
-        (project / "mkdocs-plain.yml").write_text(PLAIN_CONFIG, encoding="utf-8")
-        base_pages = len(list((project / "docs").rglob("*.md")))
+        project = copy_project(Path(tmp) / "project")
+        (project / "mkdocs-bare.yml").write_text(BARE_CONFIG, encoding="utf-8")
         for n in sizes:
-            write_reviews(project / "docs", n)  # pages 1..n; the smaller sizes' pages are rewritten unchanged
-            pages = len(list((project / "docs").rglob("*.md")))
-            builds: dict[str, list[dict[str, object]]] = {"project": [], "plain": []}
+            write_reviews(project, n)
+            builds: dict[str, list[dict[str, Any]]] = {"project": [], "bare": []}
             before = load()
             for r in range(1 if quick else BUILDS[n]):
-                order = ["project", "plain"] if r % 2 == 0 else ["plain", "project"]
-                for name in order:
-                    config = "mkdocs.yml" if name == "project" else "mkdocs-plain.yml"
+                for name in ["project", "bare"] if r % 2 == 0 else ["bare", "project"]:
+                    config = "mkdocs.yml" if name == "project" else "mkdocs-bare.yml"
                     builds[name].append(_build(project, config, Path(tmp) / f"site-{name}"))
-            row: dict[str, object] = {"reviews": n, "pages": pages, "load": [before, load()]}
-            for name, runs in builds.items():
-                wall = statistics.median(b["wall_s"] for b in runs)
-                cpu = statistics.median(b["cpu_s"] for b in runs)
-                row[name] = {
-                    "wall_s": wall,
-                    "cpu_s": cpu,
-                    "ms_per_page": 1000 * wall / pages,
-                    "cpu_ms_per_page": 1000 * cpu / pages,
-                    "mkdocs_s": statistics.median(b["mkdocs_s"] or 0.0 for b in runs),
-                    "builds": len(runs),
-                    "walls": [round(b["wall_s"], 3) for b in runs],
-                    "missing_api_warnings": runs[0]["missing_api_warnings"],
-                    "other_warnings": runs[0]["other_warnings"][:20],
-                    "other_warning_count": len(runs[0]["other_warnings"]),
-                }
-            row["ratio"] = row["project"]["wall_s"] / row["plain"]["wall_s"]
-            row["cpu_ratio"] = row["project"]["cpu_s"] / row["plain"]["cpu_s"]
+            row: dict[str, Any] = {"reviews": n, "load": [before, load()]}
+            row.update({name: _summary(runs) for name, runs in builds.items()})
+            row["ratio"] = row["project"]["wall_s"] / row["bare"]["wall_s"]
+            row["cpu_ratio"] = row["project"]["cpu_s"] / row["bare"]["cpu_s"]
             rows.append(row)
-    return {"base_pages": base_pages, "builds_per_size": {str(k): v for k, v in BUILDS.items()}, "rows": rows}
+            if n in (sizes[0], sizes[-1]):
+                profiles.append({"reviews": n, **profile(project, Path(tmp) / "site-profile")})
+    return {
+        "sizes": list(sizes),
+        "builds_per_size": {str(n): 1 if quick else BUILDS[n] for n in sizes},
+        "snippet": SNIPPET,
+        "rows": rows,
+        "profiles": profiles,
+    }

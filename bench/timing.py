@@ -27,8 +27,17 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass
 from importlib import metadata
 
-__all__ = ["Skip", "Stats", "interleaved", "keep_freed_memory", "load", "machine", "paired_ratio", "ratio",
-           "release_memory"]
+__all__ = [
+    "Skip",
+    "Stats",
+    "interleaved",
+    "keep_freed_memory",
+    "load",
+    "machine",
+    "paired_ratio",
+    "ratio",
+    "release_memory",
+]
 
 
 class Skip(Exception):
@@ -162,8 +171,9 @@ def interleaved(
     for name in names:
         xs = sorted(cpu[name])
         q = statistics.quantiles(xs, n=4) if len(xs) >= 2 else [xs[0]] * 3
-        out[name] = Stats(statistics.median(xs), q[0], q[2], len(xs), number[name], statistics.median(wall[name]),
-                          tuple(cpu[name]))
+        out[name] = Stats(
+            statistics.median(xs), q[0], q[2], len(xs), number[name], statistics.median(wall[name]), tuple(cpu[name])
+        )
     return out
 
 
@@ -238,5 +248,5 @@ def machine() -> dict[str, object]:
         },
         "torch_threads": torch.get_num_threads(),
         "gpu": gpu,
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }

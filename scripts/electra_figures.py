@@ -19,12 +19,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import torch
 
+from kbsite.figure_style import pyplot, save_svg
 from snippets.electra import TinyElectra, pretraining_step
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,7 +102,7 @@ def train() -> tuple[list[int], list[dict[str, float]], float, float]:
 
 
 def plot(steps: list[int], history: list[dict[str, float]]) -> Path:
-    plt.rcParams["svg.hashsalt"] = "electra-learning-curve"
+    plt = pyplot("electra-learning-curve")
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4), constrained_layout=True)
     series = {key: [h[key] for h in history] for key in history[0]}
     left.plot(steps, series["replaced_acc"], marker=".", label="discriminator")
@@ -119,9 +116,7 @@ def plot(steps: list[int], history: list[dict[str, float]]) -> Path:
     right.legend(loc="lower right", fontsize=8)
     for ax in (left, right):
         ax.grid(alpha=0.3)
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / "learning_curve.svg"
-    fig.savefig(path, metadata={"Date": None})
+    path = save_svg(fig, OUT / "learning_curve.svg")
     plt.close(fig)
     return path
 

@@ -20,13 +20,10 @@ import itertools
 import time
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import mido
 import torch
 
+from kbsite.figure_style import pyplot, save_svg
 from snippets.musicvae import MusicVAE, beta_schedule
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "assets" / "musicvae"
@@ -114,7 +111,7 @@ def notes(tokens: list[int]) -> list[tuple[int, int, int]]:
 
 
 def piano_roll(rows: list[tuple[str, list[int]]], path: Path) -> None:
-    plt.rcParams.update({"svg.hashsalt": "musicvae", "svg.fonttype": "none", "font.size": 9})
+    plt = pyplot("musicvae")
     fig, axes = plt.subplots(len(rows), 1, figsize=(7.5, 1.05 * len(rows)), sharex=True)
     T = BARS * STEPS
     for ax, (label, tokens) in zip(axes, rows):
@@ -131,11 +128,9 @@ def piano_roll(rows: list[tuple[str, list[int]]], path: Path) -> None:
         ax.set_ylim(SCALE[0] - 1.5, SCALE[-1] + 1.5)
         ax.set_yticks([60, 72, 84], ["C4", "C5", "C6"])
         ax.set_ylabel(label, rotation=0, ha="right", va="center")
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
     axes[-1].set_xticks([b * STEPS for b in range(BARS + 1)], [f"bar {b + 1}" for b in range(BARS)] + ["end"])
     fig.tight_layout(h_pad=0.3)
-    fig.savefig(path, metadata={"Date": None})
+    save_svg(fig, path)
     plt.close(fig)
 
 

@@ -1,0 +1,136 @@
+"""The Benchmarks page generator: blocks between markers only, and any part in the generic shape rendered."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from bench import PARTS, RESULTS, ROOT, page, plots, targets
+
+HAND = """# Benchmarks
+
+Hand-written introduction with <!-- a comment --> and a [link](reviews/fm.md).
+
+<!-- bench:start summary -->
+old summary
+<!-- bench:end summary -->
+
+Prose between the blocks, kept as written.
+
+<!-- lighthouse:start -->
+| another tool's block | 1 |
+<!-- lighthouse:end -->
+
+<!-- bench:start retired -->
+a block no part writes any more
+<!-- bench:end retired -->
+
+<!-- bench:start other -->
+<!-- bench:end other -->
+
+Closing hand-written text without a final newline"""
+
+DEMO = {
+    "what": "Demo kernel against its reference",
+    "rows": [
+        {"case": "small", "mode": "forward", "ours_s": 1e-3, "reference_s": 2e-3, "ratio": 0.5},
+        {"case": "large", "mode": "forward", "ours_s": 3e-3, "reference_s": 2e-3, "ratio": 1.5},
+    ],
+    "target": 1.05,
+}
+
+
+def _outside(text: str) -> str:
+    """The page with the text between each block's markers removed (the markers stay)."""
+    return re.sub(r"(?s)(<!-- bench:start (\S+) -->).*?(<!-- bench:end \2 -->)", r"\1\3", text)
+
+
+def test_update_changes_only_the_text_between_markers() -> None:
+    new = page.update(HAND, {"summary": ("Targets", "| new | table |"), "fm": ("fm", "FM numbers")})
+    assert _outside(new) == _outside(HAND)
+    assert "old summary" not in new and "| new | table |" in new
+    # A block without markers of its own goes, under its heading, into the `other` block.
+    assert re.search(r"<!-- bench:start other -->\s+## fm\s+FM numbers\s+<!-- bench:end other -->", new)
+    # Blocks that were not generated, and other tools' blocks, are left as they are.
+    assert "a block no part writes any more" in new and "| another tool's block | 1 |" in new
+    assert new.endswith("Closing hand-written text without a final newline")
+    # Regenerating from the same data changes nothing.
+    assert page.update(new, {"summary": ("Targets", "| new | table |"), "fm": ("fm", "FM numbers")}) == new
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("<!-- bench:start a -->\nno end", "has no end marker"),
+        ("<!-- bench:end a -->", "without its start marker"),
+        ("<!-- bench:start a -->\n<!-- bench:start b -->\n<!-- bench:end b -->\n<!-- bench:end a -->", "inside"),
+        ("<!-- bench:start a -->\n<!-- bench:end a -->\n<!-- bench:start a -->\n<!-- bench:end a -->", "two blocks"),
+        ("<!-- bench:start a -->\n<!-- bench:end a -->", "no markers for b"),
+    ],
+)
+def test_update_refuses_a_page_it_cannot_update_safely(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        page.update(text, {"a": ("A", "x"), "b": ("B", "y")})
+
+
+def test_a_part_in_the_generic_shape_gets_targets_a_table_and_a_figure(tmp_path: Path) -> None:
+    results = {"demo": DEMO, "skipped_demo": {"skipped": "the snippet has not landed"}}
+    rows = targets.evaluate(results, ["demo", "skipped_demo"])
+    assert [(r["what"], r["status"]) for r in rows] == [
+        ("Demo kernel against its reference: small, forward", "PASS"),
+        ("Demo kernel against its reference: large, forward", "MISS"),
+    ]
+    blocks = page.blocks({**results, "targets": rows}, ["demo", "skipped_demo"])
+    title, body = blocks["demo"]
+    assert title == DEMO["what"]
+    assert "| small | forward | 1 ms | 2 ms | 0.50 |" in body
+    assert "![Demo kernel against its reference](assets/benchmarks/demo.svg)" in body
+    assert blocks["skipped_demo"][1] == "Not measured in this run (skipped: the snippet has not landed)."
+    assert (
+        "| Demo kernel against its reference: large, forward | time ratio ≤ 1.05 | 1.500 | **MISS** |"
+        in (blocks["summary"][1])
+    )
+
+    first = plots.draw(results, ["demo", "skipped_demo"], tmp_path)
+    assert first == [tmp_path / plots.ASSETS / "demo.svg"]
+    svg = first[0].read_bytes()
+    plots.draw(results, ["demo"], tmp_path)
+    assert first[0].read_bytes() == svg  # the figure style makes reruns byte-identical
+    assert b"<dc:date>" not in svg
+
+
+def _site_row(n: int, project_ms: float, bare_ms: float, pages: int) -> dict:
+    def config(ms: float) -> dict:
+        return {
+            "cpu_ms_per_page": ms,
+            "ms_per_page": ms,
+            "cpu_s": ms * pages / 1000,
+            "wall_s": ms * pages / 1000,
+            "pages": pages,
+        }
+
+    row = {"reviews": n, "project": config(project_ms), "bare": config(bare_ms)}
+    row["cpu_ratio"] = row["ratio"] = project_ms / bare_ms
+    return row
+
+
+def test_site_build_targets_compare_the_largest_size_with_bare_material_and_the_smallest() -> None:
+    site = {"rows": [_site_row(100, 20.0, 18.0, 200), _site_row(1000, 26.0, 20.0, 2000)]}
+    rows = {r["what"]: r for r in targets.evaluate({"site_build": site}, ["site_build"])}
+    ratio = rows["Site build at 1000 synthetic reviews, project ÷ bare Material, CPU time"]
+    growth = rows["Site build, project, CPU ms per page at 1000 ÷ at 100 reviews"]
+    assert (ratio["measured"], ratio["status"]) == ("1.30×", "MISS")
+    assert growth["measured"].startswith("1.30×") and growth["status"] == "MISS"
+    site = {"rows": [_site_row(100, 20.0, 18.0, 200), _site_row(1000, 21.0, 19.0, 2000)]}
+    assert {r["status"] for r in targets.evaluate({"site_build": site}, ["site_build"])} == {"PASS"}
+
+
+def test_the_committed_page_shows_the_committed_results() -> None:
+    """``python -m bench --page-only`` would not change docs/benchmarks.md."""
+    results = json.loads(RESULTS.read_text(encoding="utf-8"))
+    assert results["targets"] == targets.evaluate(results, PARTS)
+    text = (ROOT / page.PAGE).read_text(encoding="utf-8")
+    assert page.update(text, page.blocks(results, PARTS)) == text
