@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in (p for p in PARTS if p in only):
             print(f"bench: {name} ...", flush=True)
             results[name], part_failed = _run_part(name, args.quick)
+            results[name]["date"] = results["machine"]["date"]
             failed |= part_failed
             release_memory()
             print(f"bench: {name} done in {results[name]['seconds']} s", flush=True)

@@ -292,7 +292,7 @@ def _generic(part: dict[str, Any], name: str) -> str:
     return "\n\n".join([_table(head, rows), *target, f"![{part['what']}]({figure(name)})"])
 
 
-def _machine(results: dict[str, Any]) -> str:
+def _machine(results: dict[str, Any], parts: list[str]) -> str:
     m = results.get("machine") or {}
     if not m:
         return "Not recorded."
@@ -324,10 +324,11 @@ def _machine(results: dict[str, Any]) -> str:
         )
     ]
     load_text = f"{_load(results.get('load_start'))} / {_load(results.get('load_end'))}"
+    dates = "; ".join(f"{name}: {(results.get(name) or {}).get('date', 'an earlier run')}" for name in parts)
     rows += [
-        ("Load average at the start / end", load_text),
-        ("Date", m["date"]),
-        ("Run time of the benchmarks", duration(results.get("duration_s"))),
+        ("Load average at the start / end of the last run", load_text),
+        ("Last run", f"{m['date']}, {duration(results.get('duration_s'))}"),
+        ("Parts measured on", dates),
     ]
     return _table(["Component", "Value"], rows)
 
@@ -343,6 +344,7 @@ SPECIFIC: dict[str, Callable[[dict[str, Any]], str]] = {
 
 def blocks(results: dict[str, Any], parts: Iterable[str]) -> dict[str, Block]:
     """Every generated block: the summary, one per part (``Not measured`` when it did not run), the machine."""
+    parts = list(parts)
     out: dict[str, Block] = {"summary": ("Targets", _summary(results))}
     for name in parts:
         part = results.get(name) or {"skipped": "not run"}
@@ -357,7 +359,7 @@ def blocks(results: dict[str, Any], parts: Iterable[str]) -> dict[str, Block]:
         else:
             body = "The results of this part have no renderer (see `bench/page.py`); they are in `results.json`."
         out[name] = (title, body)
-    out["machine"] = ("Machine", _machine(results))
+    out["machine"] = ("Machine", _machine(results, parts))
     return out
 
 
