@@ -16,6 +16,7 @@ a host is refused, whatever the scheme.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -205,8 +206,18 @@ def _css(style: str) -> str:
     return re.sub(r"\s+", "", style).rstrip(";")
 
 
-def _tag_problems(tag: _Tag) -> Iterator[tuple[str, str]]:
-    """(message, hint) for what the policy refuses in one tag."""
+def _tag_problems(tag: _Tag) -> tuple[tuple[str, str], ...]:
+    """(message, hint) for what the policy refuses in one tag; a page repeats the same few tags thousands of times
+    (highlighted code, KaTeX), so each distinct tag is judged once per process."""
+    return _judge(tag.name, tag.attrs)
+
+
+@functools.lru_cache(maxsize=65536)
+def _judge(name: str, attrs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    return tuple(_judge_tag(_Tag(name, attrs, 0)))
+
+
+def _judge_tag(tag: _Tag) -> Iterator[tuple[str, str]]:
     if tag.name not in ALLOWED_TAGS:
         yield (
             f"raw HTML <{tag.name}> is not allowed",
