@@ -55,6 +55,7 @@ class KbPlugin(BasePlugin[KbConfig]):
         self.reviews: list[Review] = load_reviews(self.root, Path(config.docs_dir))
         _report([r.front.problem for r in self.reviews if r.front.problem])
         self.review_by_uri = {f"reviews/{r.slug}.md": r for r in self.reviews}
+        self._sources: dict[str, tuple[str, str | None]] = {}
         self.related = indexes.related_reviews(self.reviews)
         return config
 
@@ -84,7 +85,16 @@ class KbPlugin(BasePlugin[KbConfig]):
         return nav
 
     def _source(self, page: Page) -> tuple[str, str | None]:
-        """The page's path relative to the project root (for messages) and its source text, if it has a file."""
+        """The page's path relative to the project root (for messages) and its source text, if it has a file.
+
+        Three hooks need it for every page: it is read once per page and build (``on_config`` starts each build).
+        """
+        key = page.file.src_uri
+        if key not in self._sources:
+            self._sources[key] = self._read_source(page)
+        return self._sources[key]
+
+    def _read_source(self, page: Page) -> tuple[str, str | None]:
         src = Path(page.file.abs_src_path) if page.file.abs_src_path else None
         if page.file.src_uri.startswith("topics/"):
             return page.file.src_uri, None  # a generated topic page: made from the reviews' front matter
