@@ -47,12 +47,12 @@ lint: $(STAMP) ## ruff check and ruff format --check over the whole tree (line l
 test: $(STAMP) lint ## Run everything on every core: snippet, tooling and browser tests, every docs code block, the strict build
 	$(PY) -m pytest -n $(JOBS) tests --codeblocks docs README.md CONTRIBUTING.md
 
-test-review: $(STAMP) ## One review's loop: content check, its snippet tests and code blocks, its page in Chromium (SLUG=fm)
+test-review: $(STAMP) ## One review's loop: content check, its snippet tests and code blocks, its page built alone and checked in Chromium (SLUG=fm)
 	@if [[ ! "$(SLUG)" =~ ^[a-z][a-z0-9_]*$$ ]] || [[ ! -f "docs/reviews/$(SLUG).md" ]]; then \
 	  echo "make test-review: no review '$(SLUG)' (docs/reviews/$(SLUG).md); give SLUG=<slug>, one of: $(REVIEWS)" >&2; \
 	  exit 2; fi
 	$(PY) -m kbsite.checker
-	KB_SCREENSHOTS=1 $(PY) -m pytest -p no:xdist tests/snippets/test_$(SLUG).py --codeblocks docs/reviews/$(SLUG).md \
+	KB_ONLY_REVIEWS=$(SLUG) KB_SCREENSHOTS=1 $(PY) -m pytest -p no:xdist tests/snippets/test_$(SLUG).py --codeblocks docs/reviews/$(SLUG).md \
 	  "tests/browser/test_browser_search.py::test_review_names_key_terms_of_its_own_text[$(SLUG)]" \
 	  "tests/browser/test_browser_reviews.py::test_review_page[$(SLUG)]"
 

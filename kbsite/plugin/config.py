@@ -9,7 +9,8 @@ __all__ = ["KbConfig"]
 
 
 class KbConfig(Config):
-    """Options of the ``kb`` plugin. Every option has a default; the site's ``mkdocs.yml`` sets none of them."""
+    """Options of the ``kb`` plugin. Every option has a default; the site's ``mkdocs.yml`` sets ``bibliography``
+    (to its default) and ``only_reviews`` (from the environment)."""
 
     bibliography = opt.Type(str, default="bibliography.bib")
     """The BibTeX file citations resolve against, relative to ``mkdocs.yml``. It is also published at the site
@@ -22,6 +23,13 @@ class KbConfig(Config):
     api_section = opt.Type(str, default="Snippets API")
     """The title of the top-level ``nav`` section that receives the generated API page ``api/<slug>.md`` of each
     review's snippet module (``::: snippets.<slug>``, rendered by mkdocstrings)."""
+
+    only_reviews = opt.Type(str, default="")
+    """Empty (the default) for the whole site, or review slugs separated by commas. With slugs the build leaves
+    every other review page and every other API page out (MkDocs' ``excluded`` level: links to them are reported
+    at INFO, not as warnings), so one review's page builds in seconds whatever the size of the site.
+    ``make test-review`` sets it through the environment variable ``KB_ONLY_REVIEWS`` (``mkdocs.yml``:
+    ``!ENV [KB_ONLY_REVIEWS, ""]``). A slug that names no review fails the strict build."""
 
     sidebar_limit = opt.Type(int, default=30)
     """The most reviews one level of the sidebar lists. A topic with more reviews is split into alphabetical

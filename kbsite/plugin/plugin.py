@@ -1,12 +1,13 @@
 """The ``kb`` plugin class: each MkDocs event calls the module that does the job, nothing more.
 
 - ``on_config``: read ``bibliography.bib`` and the reviews once;
-- ``on_files``: publish the .bib, generate the API and topic pages, and let the plugin place the pages it adds
-  to the nav;
+- ``on_files``: publish the .bib and the snippet modules, generate the API and topic pages, and let the plugin
+  place the pages it adds to the nav;
 - ``on_nav``: add the reviews and the API pages to the navigation (:mod:`kbsite.plugin.navigation`);
 - ``on_page_markdown``: citations (:mod:`kbsite.citations`), the paper card, related reviews, and the generated
   lists of the reviews index and the bibliography page;
-- ``on_page_content``: the HTML allowlist on the rendered page (:mod:`kbsite.html_policy`);
+- ``on_page_content``: the source line under an API page's title; the HTML allowlist on the rendered page
+  (:mod:`kbsite.html_policy`);
 - ``on_post_page``: the page's math typeset with the vendored KaTeX at build time (:mod:`kbsite.math`), after the
   search plugin has indexed the page, so search keeps the TeX rather than KaTeX's output.
 
@@ -29,7 +30,7 @@ from kbsite import math as kb_math
 from kbsite.bibliography import Bibliography
 from kbsite.citations import render_citations
 from kbsite.plugin import bibliography_page, indexes, navigation, paper_card
-from kbsite.plugin.api_pages import api_files
+from kbsite.plugin.api_pages import add_source_note, api_files, api_uri, source_files
 from kbsite.plugin.config import KbConfig
 from kbsite.plugin.topic_pages import topic_files
 from kbsite.problems import Problem
@@ -55,6 +56,15 @@ class KbPlugin(BasePlugin[KbConfig]):
         self.reviews: list[Review] = load_reviews(self.root, Path(config.docs_dir))
         _report([r.front.problem for r in self.reviews if r.front.problem])
         self.review_by_uri = {f"reviews/{r.slug}.md": r for r in self.reviews}
+        # The reviews this build renders: all of them, or those ``only_reviews`` names (make test-review).
+        only = {slug.strip() for slug in self.config.only_reviews.split(",") if slug.strip()}
+        self.built = [r for r in self.reviews if not only or r.slug in only]
+        unknown = sorted(only - {r.slug for r in self.reviews})
+        if unknown:
+            slugs = ", ".join(sorted(r.slug for r in self.reviews))
+            _report([Problem("mkdocs.yml", 1, f"only_reviews: no review {', '.join(unknown)}", f"one of: {slugs}")])
+        if only:
+            log.info("kb: building only the reviews %s and their API pages (only_reviews)", ", ".join(sorted(only)))
         self._sources: dict[str, tuple[str, str | None]] = {}
         self.related = indexes.related_reviews(self.reviews)
         return config
@@ -62,13 +72,22 @@ class KbPlugin(BasePlugin[KbConfig]):
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         if self.bib.path is not None and self.bib.path.is_file():
             files.append(File.generated(config, self.bib.path.name, abs_src_path=str(self.bib.path)))
-        for file in api_files(self.reviews, config, self.root) + topic_files(self.reviews, config):
+        self.api_module_by_uri = {api_uri(r.module): r.module for r in self.reviews}
+        built_apis = {api_uri(r.module) for r in self.built}
+        generated = api_files(self.reviews, config, self.root) + topic_files(self.reviews, config)
+        for file in generated + source_files(self.reviews, config, self.root):
+            if file.src_uri.startswith("api/") and file.src_uri not in built_apis:
+                file.inclusion = InclusionLevel.EXCLUDED  # only_reviews leaves its review out
             if files.get_file_from_path(file.src_uri) is None:
                 files.append(file)
-        for uri in self.review_by_uri:
+        for uri, review in self.review_by_uri.items():
             file = files.get_file_from_path(uri)
-            if file is not None:
+            if file is None:
+                continue
+            if review in self.built:
                 file.inclusion = InclusionLevel.NOT_IN_NAV  # placed by on_nav, not by mkdocs.yml
+            else:
+                file.inclusion = InclusionLevel.EXCLUDED  # only_reviews leaves this review out
         return files
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
@@ -76,7 +95,7 @@ class KbPlugin(BasePlugin[KbConfig]):
             navigation.add_pages(
                 nav,
                 files,
-                self.reviews,
+                self.built,
                 self.config.reviews_section,
                 self.config.api_section,
                 self.config.sidebar_limit,
@@ -128,6 +147,9 @@ class KbPlugin(BasePlugin[KbConfig]):
         return markdown
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        module = self.api_module_by_uri.get(page.file.src_uri)
+        if module is not None:
+            html = add_source_note(html, module, self.reviews, page.url)
         where, text = self._source(page)
         _report(html_policy.html_problems(html, where, text))
         return html

@@ -3,6 +3,13 @@
 axe-core comes bundled with axe-playwright-python (a maintained wrapper) and is injected from disk. The dark scheme
 changes only colours, so after the system turns dark (the palette's first state follows it) only the colour rules
 run again. Every violation found, whatever its impact, is recorded in the session report (build/browser/axe.json).
+
+The colour rules are most of axe's time on a review page (thousands of KaTeX and code spans, each measured against
+what lies under it), and what they judge is decided by the stylesheets: an element's colours follow from its tag
+and classes and those of its ancestors, since the HTML allowlist forbids inline styles (kbsite/html_policy.py). So
+they judge one visible element per *styling path* (the tags, classes and roles from ``body`` down to the element),
+for text and for links, and each path once per scheme in a test process: a page whose every path was judged on an
+earlier page of the process runs the other rules only. Every other rule judges every element of every page.
 """
 
 from __future__ import annotations
@@ -25,6 +32,37 @@ SCHEMES = (("light", "default", None), ("dark", "slate", COLOUR_RULES))  # (syst
 KNOWN_THEME_VIOLATIONS: set[tuple[str, str]] = set()
 
 
+# Mark one visible element per styling path not yet judged, among the elements with text of their own and the form
+# fields (color-contrast) and among the links (link-in-text-block), and point the two rules at the marked elements
+# only. Takes the paths judged so far; returns the paths it marked.
+SAMPLE_COLOUR_TARGETS = r"""judged => {
+  const done = new Set(judged);
+  for (const e of document.querySelectorAll("[data-kb-colour-sample]")) e.removeAttribute("data-kb-colour-sample");
+  const path = new Map([[document.body, "body"]]);
+  const own = e => e.tagName + (e.classList.length ? "." + [...e.classList].sort().join(".") : "")
+    + (e.getAttribute("role") ? `[role=${e.getAttribute("role")}]` : "");
+  const visible = e => e.checkVisibility({opacityProperty: true, visibilityProperty: true});
+  const chosen = new Map();
+  const offer = (key, e) => { if (!done.has(key) && !chosen.has(key) && visible(e)) chosen.set(key, e); };
+  for (const e of document.body.querySelectorAll("*")) {
+    const key = path.get(e.parentElement) + ">" + own(e);
+    path.set(e, key);
+    if ([...e.childNodes].some(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim())) offer("text " + key, e);
+    if (e.matches("input, select, textarea")) offer("text " + key, e);
+    if (e.matches("a[href], [role=link]")) offer("link " + key, e);
+  }
+  for (const e of chosen.values()) e.setAttribute("data-kb-colour-sample", "");
+  axe.configure({rules: [
+    {id: "color-contrast", selector: "[data-kb-colour-sample]"},
+    {id: "link-in-text-block", selector: "a[href][data-kb-colour-sample], [role=link][data-kb-colour-sample]"},
+  ]});
+  return [...chosen.keys()];
+}"""
+
+# The styling paths judged so far in this process, by scheme.
+_JUDGED: dict[str, set[str]] = {"light": set(), "dark": set()}
+
+
 def _is_known(page: Page, rule: str, target: list) -> bool:
     selectors = [sel for known_rule, sel in KNOWN_THEME_VIOLATIONS if known_rule == rule]
     if not selectors or len(target) != 1 or not isinstance(target[0], str):
@@ -35,11 +73,19 @@ def _is_known(page: Page, rule: str, target: list) -> bool:
     )
 
 
-def _axe(page: Page, scheme: str, rules: list[str] | None) -> tuple[list[dict[str, Any]], list[str]]:
-    """Run the injected axe; every violating element as a record, and the blocking ones as readable lines."""
+def _axe(
+    page: Page, scheme: str, rules: list[str] | None, sampled: list[str]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Run the injected axe, the colour rules on the ``sampled`` styling paths only (see SAMPLE_COLOUR_TARGETS);
+    every violating element as a record, and the blocking ones as readable lines."""
     options: dict[str, Any] = {"resultTypes": ["violations"]}
     if rules:
+        rules = rules if sampled else [r for r in rules if r not in COLOUR_RULES]
+        if not rules:
+            return [], []
         options["runOnly"] = {"type": "rule", "values": rules}
+    elif not sampled:
+        options["rules"] = {rule: {"enabled": False} for rule in COLOUR_RULES}
     found, blocking = [], []
     for v in page.evaluate("options => axe.run(document, options)", options)["violations"]:
         for node in v["nodes"]:
@@ -60,6 +106,7 @@ def _axe(page: Page, scheme: str, rules: list[str] | None) -> tuple[list[dict[st
                     f"axe [{scheme}] {v['id']} ({v['impact']}) {target}: {node['failureSummary']}\n"
                     f"    {node['html'][:160]}"
                 )
+    _JUDGED[scheme].update(sampled)
     return found, blocking
 
 
@@ -70,17 +117,33 @@ def set_scheme(page: Page, scheme: str) -> None:
     page.wait_for_function("s => document.body.dataset.mdColorScheme === s", arg=material)
 
 
+# kb.css lets the browser skip rendering the article's blocks that are off screen (content-visibility: auto). A
+# skipped block keeps the styles it had when it was skipped and has no real boxes, so axe would judge colours and
+# positions it never sees: every block is rendered for the checks.
+# Two animation frames let what watches sizes (ResizeObserver, as in a11y.js and Material) answer first.
+RENDER_EVERYTHING = """() => { const s = document.createElement("style"); s.id = "kb-render-everything";
+  s.textContent = ".md-content__inner > * { content-visibility: visible !important; }";
+  document.head.append(s);
+  return new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true)))); }"""
+
+
 def axe_problems(page: Page, path: str, report: Report, on_scheme=None, dark: bool = True) -> list[str]:
-    """Serious or critical violations, light then (unless ``dark`` is false) dark; ``on_scheme(scheme)`` runs after
-    each pass (screenshots)."""
+    """Serious or critical violations, light then (unless ``dark`` is false) dark, with every block rendered;
+    ``on_scheme(scheme)`` runs after each pass (screenshots). The dark pass runs the colour rules only, so it is
+    left out when every styling path of the page was judged dark already and no screenshot is wanted; the page
+    stays in the last scheme checked."""
     page.evaluate(AXE_SCRIPT)
+    page.evaluate(RENDER_EVERYTHING)
     problems = []
     for scheme, _, rules in SCHEMES if dark else SCHEMES[:1]:
+        # Which paths the page shows does not depend on the scheme: sample them before switching.
+        sampled = page.evaluate(SAMPLE_COLOUR_TARGETS, sorted(_JUDGED[scheme]))
+        if rules == COLOUR_RULES and not sampled and on_scheme is None:
+            continue
         set_scheme(page, scheme)
-        found, blocking = _axe(page, scheme, rules)
+        found, blocking = _axe(page, scheme, rules, sampled)
         report.axe[f"{path or '/'} [{scheme}]"] = found
         problems += blocking
         if on_scheme is not None:
             on_scheme(scheme)
-    set_scheme(page, "light")
     return problems

@@ -33,11 +33,10 @@ def test_every_built_page_is_visited(served: Served) -> None:
 
 @pytest.mark.parametrize("path", [p for p in PAGES if p not in REVIEW_PAGES], ids=lambda p: p or "home")
 def test_page_is_clean_and_accessible(page: Page, net: NetLog, served: Served, report: Report, path: str) -> None:
-    """The API page of a review outside the sample gets the light pass only, with a search index of no documents
-    (:func:`tests.browser.support.is_sampled_page`)."""
+    """The API page of a review outside the sample gets the light pass only (:func:`tests.browser.support.
+    is_sampled_page`); every page gets a search index of no documents (the search tests load the real one)."""
     sampled = is_sampled_page(path)
-    if not sampled:
-        use_small_search_index(page.context, served)
+    use_small_search_index(page.context, served)
     response = page.goto(served(path), wait_until="load")
     wait_until_quiet(page, net)  # fonts, the search index and the favicon come after "load"
     problems = load_problems(response, net, served)

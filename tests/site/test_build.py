@@ -67,11 +67,30 @@ def test_no_page_or_stylesheet_requests_another_host(built_site: Build) -> None:
     assert offenders == []
 
 
+def test_every_script_is_deferred_so_the_text_paints_first(built_site: Build) -> None:
+    """kbsite/theme/main.html defers Material's bundle and the site's scripts: parsing and the first paint never
+    wait for them (bench/lighthouse.py measures the difference)."""
+    blocking, bundles = [], 0
+    for page in html_pages(built_site.site):
+        for tag in re.findall(r"<script\b[^>]*\bsrc=[^>]*>", page.read_text(encoding="utf-8")):
+            bundles += "/bundle." in tag
+            if not re.search(r"\s(defer|async)[\s>=]", tag):
+                blocking.append(f"{page.relative_to(built_site.site)}: {tag}")
+    assert blocking == []
+    assert bundles == len(html_pages(built_site.site))  # Material's bundle on every page, deferred
+
+
 def test_api_page_renders_the_docstrings(built_site: Build) -> None:
     page = (built_site.site / "api" / "fm" / "index.html").read_text(encoding="utf-8")
     for name in ("fm_interaction", "fm_interaction_naive", "FactorizationMachine"):
         assert f'id="snippets.fm.{name}"' in page, name
     assert "Lemma 3.1" in page and "bi-interaction" in page
+    # No copy of the source on the page: a link to the module, published byte for byte, and to its review.
+    assert "mkdocstrings-source" not in page
+    assert '<a href="../../snippets/fm.py"><code>snippets/fm.py</code></a>' in page
+    assert '<a href="../../reviews/fm/">Factorization Machines</a>' in page
+    for module in (ROOT / "snippets").glob("[!_]*.py"):
+        assert (built_site.site / "snippets" / module.name).read_bytes() == module.read_bytes(), module.name
 
 
 def test_every_citation_lands_on_a_reference_of_its_page(built_site: Build) -> None:
@@ -154,11 +173,12 @@ def test_tags_page_lists_review_tags(built_site: Build) -> None:
 
 
 def test_strict_build_of_a_broken_copy_reports_exactly_its_problems_and_generates_api_pages(tmp_path: Path) -> None:
-    """One build of a copy of the project with four edits (each build costs as much as the site's own, so one, not
-    two): an unknown citation key in a review and an <iframe> in a docstring, which the strict build must name with
-    file and line and fail on; code that looks like a citation (``@torch.no_grad()``), which must not be read as one;
-    and a new review given as its review and module only, whose API page and navigation entries the build generates.
-    The build must warn about the first two and nothing else."""
+    """One build of a copy of the project with four edits, of the two reviews it concerns only (``only_reviews``,
+    as make test-review builds, plus a slug that names no review, which fails the build): an unknown citation key
+    in a review and an <iframe> in a docstring, which the strict build must name with file and line and fail on;
+    code that looks like a citation (``@torch.no_grad()``), which must not be read as one; and a new review given
+    as its review and module only, whose API page and navigation entries the build generates. The build must warn
+    about the bad slug and the first two edits, and nothing else."""
     project = copy_project(tmp_path / "project")
     page = project / "docs" / "reviews" / "fm.md"
     review = page.read_text(encoding="utf-8")
@@ -185,12 +205,13 @@ def test_strict_build_of_a_broken_copy_reports_exactly_its_problems_and_generate
     api_index = project / "docs" / "api" / "index.md"
     api_index.write_text(api_index.read_text(encoding="utf-8") + extra, encoding="utf-8")
 
-    result = build_site(project, tmp_path / "site")
+    result = build_site(project, tmp_path / "site", {"KB_ONLY_REVIEWS": "fm,fm2,nosuchreview"})
     assert result.returncode != 0
     warnings = [w for w in result.output.splitlines() if w.startswith("WARNING")]
     expected = [
         f"docs/reviews/fm.md:{line}: unknown citation key 'ghost2099nope'",
         "snippets/fm.py:1: raw HTML <iframe> is not allowed",
+        "mkdocs.yml:1: only_reviews: no review nosuchreview — one of: albert, als,",
     ]
     assert len(warnings) == len(expected) and all(any(e in w for w in warnings) for e in expected), result.output
     # The pages are written before --strict aborts: the generated ones are there.
@@ -199,3 +220,8 @@ def test_strict_build_of_a_broken_copy_reports_exactly_its_problems_and_generate
     assert 'id="snippets.fm2.twice"' in api
     sidebar = _sidebar((tmp_path / "site" / "reviews" / "fm" / "index.html").read_text(encoding="utf-8"))
     assert 'href="../fm2/"' in sidebar  # the new review is listed in its topic, next to FM
+    # only_reviews: the named reviews and their API pages, no other; links to the others are not warnings.
+    site = tmp_path / "site"
+    assert sorted(p.parent.name for p in (site / "reviews").glob("*/index.html")) == ["fm", "fm2"]
+    assert sorted(p.parent.name for p in (site / "api").glob("*/index.html")) == ["fm", "fm2"]
+    assert (site / "index.html").is_file() and (site / "bibliography" / "index.html").is_file()

@@ -30,10 +30,11 @@ def _review(slug: str, topic: str) -> Review:
     return Review(slug, Path(f"docs/reviews/{slug}.md"), f"docs/reviews/{slug}.md", text, read_front_matter(text, slug))
 
 
-def test_the_sample_is_the_ends_by_slug_and_the_first_of_each_topic() -> None:
+def test_the_sample_is_the_first_of_each_topic_and_the_last_by_slug() -> None:
     reviews = [_review(f"r{i:02d}", topic) for i, topic in enumerate("aaaabbbaaacaaa")]
-    assert [r.slug for r in sample_of(reviews)] == ["r00", "r01", "r04", "r10", "r12", "r13"]
-    assert [r.slug for r in sample_of(reviews[:3])] == ["r00", "r01", "r02"]
+    assert [r.slug for r in sample_of(reviews)] == ["r00", "r04", "r10", "r13"]
+    assert [r.slug for r in sample_of(reviews[:3])] == ["r00", "r02"]
+    assert [r.slug for r in sample_of(reviews[:1])] == ["r00"]
     assert sample_of([]) == []
 
 
