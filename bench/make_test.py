@@ -1,41 +1,98 @@
-"""Wall time of a warm ``make test``: one run, with .venv installed and the files in the page cache.
+"""The contributor's loops, warm (.venv installed, files in the page cache): one ``make test`` and one
+``make test-review SLUG=fm``.
 
-One run only (the suite takes on the order of a minute); the pytest summary line and the exit status are kept,
-so a failing or interrupted suite is visible on the page instead of passing for a fast one.
+One run each (the suite takes on the order of a minute). For each: wall clock, the CPU the machine spent meanwhile
+(busy core-seconds from /proc/stat, which counts Chromium's processes too; the run's own child-process CPU misses
+those), the pytest summary line and the exit status, so a failing or interrupted suite is visible on the page
+instead of passing for a fast one. ``make test`` runs with ``--durations=0`` (through ``PYTEST_ADDOPTS``) so that
+each test's time can be put down to the review it belongs to: what a review costs the suite is the time of the
+tests that carry its slug (its snippet tests, its code blocks, its review page and its API page in Chromium); the
+rest is the fixed cost of the suite (tooling tests, the builds, the other pages, the sampled interactions).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import resource
 import subprocess
 import time
+from pathlib import Path
+from typing import Any
 
 from bench import ROOT
 from bench.timing import load
 
 _SUMMARY = re.compile(r"^=+ (.*\bin [0-9.]+s.*) =+$")
+_DURATION = re.compile(r"^(\d+\.\d+)s (setup|call|teardown) +(\S+)")
+
+
+def _busy_jiffies() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs since boot; (0, 0) where /proc/stat is missing."""
+    stat = Path("/proc/stat")
+    if not stat.is_file():
+        return 0, 0
+    fields = [int(x) for x in stat.read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields) - idle, sum(fields)
+
+
+def _run(command: list[str], extra_env: dict[str, str]) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE") and k != "MFLAGS"} | extra_env
+    before = load()
+    busy0, _ = _busy_jiffies()
+    start = time.perf_counter()
+    proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False)
+    wall = time.perf_counter() - start
+    busy1, _ = _busy_jiffies()
+    lines = (proc.stdout + proc.stderr).splitlines()
+    summary = next((m.group(1) for line in reversed(lines) if (m := _SUMMARY.match(line))), None)
+    hz = os.sysconf("SC_CLK_TCK")
+    return {
+        "command": " ".join(command),
+        "wall_s": wall,
+        "busy_core_s": (busy1 - busy0) / hz,
+        "cores": os.cpu_count(),
+        "returncode": proc.returncode,
+        "summary": summary,
+        "load": [before, load()],
+        "lines": lines,
+    }
+
+
+def _slug_of(test_id: str, slugs: list[str]) -> str | None:
+    for slug in slugs:
+        if (
+            f"[{slug}]" in test_id
+            or f"[api/{slug}/]" in test_id
+            or f"tests/snippets/test_{slug}.py" in test_id
+            or test_id.startswith(f"docs/reviews/{slug}.md")
+        ):
+            return slug
+    return None
+
+
+def per_review(lines: list[str], slugs: list[str]) -> dict[str, Any]:
+    """Test time (setup, call and teardown, summed over the workers) by review, and the rest."""
+    by_slug = dict.fromkeys(slugs, 0.0)
+    rest = 0.0
+    for line in lines:
+        m = _DURATION.match(line)
+        if not m:
+            continue
+        slug = _slug_of(m.group(3), slugs)
+        if slug is None:
+            rest += float(m.group(1))
+        else:
+            by_slug[slug] += float(m.group(1))
+    return {"by_review_s": by_slug, "rest_s": rest}
 
 
 def run(quick: bool = False) -> dict[str, object]:
     if quick:
         return {"skipped": "quick run"}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE") and k != "MFLAGS"}
-    before = load()
-    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    proc = subprocess.run(
-        ["make", "test"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False
-    )
-    wall = time.perf_counter() - start
-    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    lines = (proc.stdout + proc.stderr).splitlines()
-    summary = next((m.group(1) for line in reversed(lines) if (m := _SUMMARY.match(line))), None)
-    return {
-        "wall_s": wall,
-        "cpu_s": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime),
-        "returncode": proc.returncode,
-        "summary": summary,
-        "load": [before, load()],
-    }
+    slugs = sorted(p.stem for p in (ROOT / "docs" / "reviews").glob("*.md") if p.stem != "index")
+    full = _run(["make", "test"], {"PYTEST_ADDOPTS": "--durations=0 --durations-min=0"})
+    full.update(per_review(full.pop("lines"), slugs))
+    one = _run(["make", "test-review", "SLUG=fm"], {})
+    one.pop("lines")
+    return {**full, "test_review": one}

@@ -269,15 +269,33 @@ def _phases(profiles: list[dict[str, Any]]) -> str:
 
 
 def _make_test(mt: dict[str, Any]) -> str:
-    status = "passed" if mt["returncode"] == 0 else f"**exit status {mt['returncode']}**"
-    return _table(
-        ["Run", "Value"],
+    def status(run: dict[str, Any]) -> str:
+        ok = "passed" if run["returncode"] == 0 else f"**exit status {run['returncode']}**"
+        return ok + (f" (pytest: {run['summary']})" if run.get("summary") else "")
+
+    runs = [mt, mt["test_review"]] if "test_review" in mt else [mt]
+    table = _table(
+        ["", *(f"`{r['command']}`" for r in runs)],
         [
-            ("Wall clock, CPU", f"{duration(mt['wall_s'])}, {duration(mt['cpu_s'])}"),
-            ("Result", status + (f" (pytest: {mt['summary']})" if mt.get("summary") else "")),
-            ("Load average before / after", f"{_load(mt['load'][0])} / {_load(mt['load'][1])}"),
+            ("Wall clock", *(duration(r["wall_s"]) for r in runs)),
+            ("Busy core-seconds (all processes)", *(f"{r['busy_core_s']:.0f} of {r['cores']} cores" for r in runs)),
+            ("Result", *(status(r) for r in runs)),
+            ("Load average before / after", *(f"{_load(r['load'][0])} / {_load(r['load'][1])}" for r in runs)),
         ],
     )
+    if "by_review_s" not in mt:
+        return table
+    costs = mt["by_review_s"]
+    mean = sum(costs.values()) / len(costs)
+    rows = [(slug, f"{t:.1f} s") for slug, t in sorted(costs.items(), key=lambda kv: -kv[1])]
+    growth = (
+        f"Test time put down to a review (its snippet tests, its code blocks, its review and API pages in Chromium; "
+        f"summed over the workers): mean {mean:.1f} s over {len(costs)} reviews, from {min(costs.values()):.1f} s "
+        f"to {max(costs.values()):.1f} s. The rest of the suite, whatever the number of reviews: "
+        f"{mt['rest_s']:.0f} s. So each added review adds about {mean / mt['cores']:.1f} s of wall clock to "
+        f"`make test` on {mt['cores']} cores."
+    )
+    return "\n\n".join([table, growth, _table(["review", "test time"], rows)])
 
 
 def _generic(part: dict[str, Any], name: str) -> str:

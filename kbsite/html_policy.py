@@ -167,6 +167,47 @@ def _tags(html: str) -> list[_Tag]:
     return tokenizer.tags
 
 
+# A start tag as the HTML grammar writes it: a name, then attributes each preceded by white space, with a value
+# unquoted, single- or double-quoted (so a ">" inside quotes does not end it).
+_START_TAG = re.compile(r"""<[a-zA-Z][^\s/>]*(?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*\s*/?>""")
+_TAG_OPEN = re.compile(r"<[a-zA-Z]")
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_one(text: str) -> _Tag | None:
+    tags = _tags(text)
+    return tags[0] if len(tags) == 1 else None
+
+
+def _page_tags(html: str) -> list[_Tag]:
+    """The start tags of a rendered page, as :func:`_tags` finds them, faster: a page repeats the same few tags
+    thousands of times, so each distinct tag text is tokenized once per process. Where any "<" followed by a letter
+    does not begin a tag of the grammar above (a malformed tag such as ``<a href="x"onclick="y">``, which a browser
+    still reads), the whole page goes through the tokenizer instead: no tag can slip past."""
+    if "<!--" in html:  # comments hold no tags: blank them, keeping their newlines for the line numbers
+        html = _COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), html)
+        if "<!--" in html:  # one left open: the tokenizer knows what to do with it
+            return _tags(html)
+    found = []
+    covered = set()
+    for match in _START_TAG.finditer(html):
+        tag = _parse_one(match.group())
+        if tag is None:
+            return _tags(html)
+        covered.add(match.start())
+        found.append((match.start(), tag))
+    if any(m.start() not in covered for m in _TAG_OPEN.finditer(html)):
+        return _tags(html)
+    # Line numbers as the tokenizer counts them: 1 + the newlines before the tag.
+    lines, line, last = [], 1, 0
+    for start, tag in found:
+        line += html.count("\n", last, start)
+        last = start
+        lines.append(_Tag(tag.name, tag.attrs, line))
+    return lines
+
+
 # An HTML parser drops table parts found outside a table: nh3 sees each inside the context it needs.
 _CONTEXT = {
     "tr": ("<table><tbody>", "</tbody></table>"),
@@ -263,7 +304,7 @@ def html_problems(html: str, path: str, source: str | None = None) -> list[Probl
             one of its attribute values (line 1 when none does).
     """
     problems = []
-    for tag in _tags(html):
+    for tag in _page_tags(html):
         for message, hint in _tag_problems(tag):
             line = 1
             if source is not None:

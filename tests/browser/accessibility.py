@@ -7,9 +7,10 @@ run again. Every violation found, whatever its impact, is recorded in the sessio
 The colour rules are most of axe's time on a review page (thousands of KaTeX and code spans, each measured against
 what lies under it), and what they judge is decided by the stylesheets: an element's colours follow from its tag
 and classes and those of its ancestors, since the HTML allowlist forbids inline styles (kbsite/html_policy.py). So
-they judge one visible element per *styling path* (the tags, classes and roles from ``body`` down to the element),
-for text and for links, and each path once per scheme in a test process: a page whose every path was judged on an
-earlier page of the process runs the other rules only. Every other rule judges every element of every page.
+they judge one visible element per *styling path* (the tags, classes and roles from ``body`` down to the element;
+inside a formula, the formula's path, the glyph's tag and classes and its colour), for text and for links, and
+each path once per scheme in a test process: a page whose every path was judged on an earlier page of the process
+runs the other rules only. Every other rule judges every element of every page.
 """
 
 from __future__ import annotations
@@ -39,13 +40,19 @@ SAMPLE_COLOUR_TARGETS = r"""judged => {
   const done = new Set(judged);
   for (const e of document.querySelectorAll("[data-kb-colour-sample]")) e.removeAttribute("data-kb-colour-sample");
   const path = new Map([[document.body, "body"]]);
+  // KaTeX writes an inline colour for \color, the one inline style a page holds: it is part of the path.
   const own = e => e.tagName + (e.classList.length ? "." + [...e.classList].sort().join(".") : "")
-    + (e.getAttribute("role") ? `[role=${e.getAttribute("role")}]` : "");
+    + (e.getAttribute("role") ? `[role=${e.getAttribute("role")}]` : "")
+    + (e.style && (e.style.color || e.style.backgroundColor) ? `{${e.style.color};${e.style.backgroundColor}}` : "");
+  // Inside a formula the glyphs sit in nests of layout spans that set no colour: a glyph's path is the formula's
+  // path, the glyph's own tag and classes, and the colour it ends up with (inherited, or from a \color group).
+  const glyph = (e, formula) => path.get(formula) + ">…>" + own(e) + `{${getComputedStyle(e).color}}`;
   const visible = e => e.checkVisibility({opacityProperty: true, visibilityProperty: true});
   const chosen = new Map();
   const offer = (key, e) => { if (!done.has(key) && !chosen.has(key) && visible(e)) chosen.set(key, e); };
   for (const e of document.body.querySelectorAll("*")) {
-    const key = path.get(e.parentElement) + ">" + own(e);
+    const formula = e.parentElement.closest(".katex");
+    const key = formula ? glyph(e, formula) : path.get(e.parentElement) + ">" + own(e);
     path.set(e, key);
     if ([...e.childNodes].some(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim())) offer("text " + key, e);
     if (e.matches("input, select, textarea")) offer("text " + key, e);

@@ -1,7 +1,8 @@
 """Fixtures of the browser tests: the site served on 127.0.0.1, one Chromium per process, a recorded context per test.
 
-The tests need Debian's Chromium at /usr/bin/chromium, or the build ``KB_CHROMIUM`` names (Playwright never downloads
-a browser here). Without it they are skipped, except where ``CI`` is set: there a missing browser fails the run.
+The tests need Debian's Chromium headless shell (/usr/bin/chromium-headless-shell; /usr/bin/chromium is the fallback),
+or the build ``KB_CHROMIUM`` names (Playwright never downloads a browser here). Without one they are skipped, except
+where ``CI`` is set: there a missing browser fails the run.
 """
 
 from __future__ import annotations

@@ -17,8 +17,15 @@ from kbsite.plugin.topic_pages import topic_uri, topics_of
 from kbsite.reviews import Review, load_reviews
 from tests.helpers import ROOT
 
-CHROMIUM = Path(os.environ.get("KB_CHROMIUM", "/usr/bin/chromium"))  # Debian's package; never a downloaded one
-INSTALL_HINT = "apt-get update && apt-get install -y chromium"  # as root
+# Debian's packages, never a downloaded browser. The headless shell is Chromium's own engine without the browser
+# around it (what Playwright itself runs headless); on this suite it spends about a third less CPU than the full
+# browser, which stays the fallback. KB_CHROMIUM names any other build.
+HEADLESS_SHELL, FULL_CHROMIUM = Path("/usr/bin/chromium-headless-shell"), Path("/usr/bin/chromium")
+CHROMIUM = Path(
+    os.environ.get("KB_CHROMIUM")
+    or (HEADLESS_SHELL if HEADLESS_SHELL.is_file() or not FULL_CHROMIUM.is_file() else FULL_CHROMIUM)
+)
+INSTALL_HINT = "apt-get update && apt-get install -y chromium-headless-shell"  # as root
 # Chromium flags for a headless run in a container: no sandbox, no GPU, and no traffic of the browser's own.
 LAUNCH_ARGS = [
     "--no-sandbox",
