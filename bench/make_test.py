@@ -54,6 +54,7 @@ def _run(command: list[str], extra_env: dict[str, str]) -> dict[str, Any]:
         "cores": os.cpu_count(),
         "returncode": proc.returncode,
         "summary": summary,
+        "failed": [line for line in lines if line.startswith(("FAILED", "ERROR"))][:10],
         "load": [before, load()],
         "lines": lines,
     }

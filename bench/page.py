@@ -271,7 +271,8 @@ def _phases(profiles: list[dict[str, Any]]) -> str:
 def _make_test(mt: dict[str, Any]) -> str:
     def status(run: dict[str, Any]) -> str:
         ok = "passed" if run["returncode"] == 0 else f"**exit status {run['returncode']}**"
-        return ok + (f" (pytest: {run['summary']})" if run.get("summary") else "")
+        failed = "".join(f"<br>`{line}`" for line in run.get("failed", []))
+        return ok + (f" (pytest: {run['summary']})" if run.get("summary") else "") + failed
 
     runs = [mt, mt["test_review"]] if "test_review" in mt else [mt]
     table = _table(
