@@ -80,11 +80,12 @@ class KbPlugin(BasePlugin[KbConfig]):
                 file.inclusion = InclusionLevel.EXCLUDED  # only_reviews leaves its review out
             if files.get_file_from_path(file.src_uri) is None:
                 files.append(file)
+        built_slugs = {r.slug for r in self.built}
         for uri, review in self.review_by_uri.items():
             file = files.get_file_from_path(uri)
             if file is None:
                 continue
-            if review in self.built:
+            if review.slug in built_slugs:
                 file.inclusion = InclusionLevel.NOT_IN_NAV  # placed by on_nav, not by mkdocs.yml
             else:
                 file.inclusion = InclusionLevel.EXCLUDED  # only_reviews leaves this review out
