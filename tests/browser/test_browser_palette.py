@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page
 
-from tests.browser.support import NetLog, Served
+from tests.browser.support import NetLog, Served, wait_until_quiet
 
 TOGGLE = "form[data-md-component=palette] label.md-header__button:visible"
 STATE_JS = """() => ({scheme: document.body.dataset.mdColorScheme, media: document.body.dataset.mdColorMedia,
@@ -17,6 +17,13 @@ def _luminance(css_color: str) -> float:
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
+def _load(page: Page, net: NetLog, url: str) -> None:
+    """Load a page and let its requests finish (the search worker comes after "load"): leaving a page earlier would
+    abort them, a failure of the test, not of the site."""
+    page.goto(url, wait_until="load")
+    wait_until_quiet(page, net)
+
+
 def _toggle(page: Page, expected_label: str) -> None:
     button = page.locator(TOGGLE)
     assert button.get_attribute("title") == expected_label
@@ -25,7 +32,7 @@ def _toggle(page: Page, expected_label: str) -> None:
 
 def test_toggle_cycles_through_system_light_and_dark_and_is_remembered(page: Page, net: NetLog, served: Served) -> None:
     page.emulate_media(color_scheme="dark")  # a system in dark mode, so "light" is a real choice
-    page.goto(served(), wait_until="load")
+    _load(page, net, served())
     state = page.evaluate(STATE_JS)
     assert (state["scheme"], state["media"]) == ("slate", "(prefers-color-scheme)"), "first state follows the system"
     dark_background = _luminance(state["background"])
@@ -37,7 +44,7 @@ def test_toggle_cycles_through_system_light_and_dark_and_is_remembered(page: Pag
     assert light_background > 0.8 and dark_background < 0.2, (light_background, dark_background)
 
     # Light is remembered against the dark system: on a full page load and on an instant navigation.
-    page.goto(served("reviews/"), wait_until="load")
+    _load(page, net, served("reviews/"))
     assert page.evaluate(STATE_JS)["scheme"] == "default"
     page.locator(".md-tabs a.md-tabs__link", has_text="Home").click()
     page.wait_for_url(served())
@@ -46,13 +53,13 @@ def test_toggle_cycles_through_system_light_and_dark_and_is_remembered(page: Pag
     _toggle(page, "Switch to dark mode")
     assert page.evaluate(STATE_JS)["scheme"] == "slate"
     page.emulate_media(color_scheme="light")  # an explicit choice ignores the system
-    page.goto(served("bibliography/"), wait_until="load")
+    _load(page, net, served("bibliography/"))
     state = page.evaluate(STATE_JS)
     assert (state["scheme"], state["media"]) == ("slate", "(prefers-color-scheme: dark)")
     assert _luminance(state["background"]) < 0.2
 
     _toggle(page, "Switch to system preference")
-    page.goto(served("tags/"), wait_until="load")
+    _load(page, net, served("tags/"))
     state = page.evaluate(STATE_JS)
     assert (state["scheme"], state["media"]) == ("default", "(prefers-color-scheme)"), "back to following the system"
     page.emulate_media(color_scheme="dark")
