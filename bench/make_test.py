@@ -26,24 +26,23 @@ _SUMMARY = re.compile(r"^=+ (.*\bin [0-9.]+s.*) =+$")
 _DURATION = re.compile(r"^(\d+\.\d+)s (setup|call|teardown) +(\S+)")
 
 
-def _busy_jiffies() -> tuple[int, int]:
-    """(busy, total) jiffies of all CPUs since boot; (0, 0) where /proc/stat is missing."""
+def _busy_jiffies() -> int:
+    """Busy (not idle, not waiting for I/O) jiffies of all CPUs since boot; 0 where /proc/stat is missing."""
     stat = Path("/proc/stat")
     if not stat.is_file():
-        return 0, 0
+        return 0
     fields = [int(x) for x in stat.read_text().splitlines()[0].split()[1:]]
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    return sum(fields) - idle, sum(fields)
+    return sum(fields) - fields[3] - (fields[4] if len(fields) > 4 else 0)
 
 
 def _run(command: list[str], extra_env: dict[str, str]) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE") and k != "MFLAGS"} | extra_env
     before = load()
-    busy0, _ = _busy_jiffies()
+    busy0 = _busy_jiffies()
     start = time.perf_counter()
     proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False)
     wall = time.perf_counter() - start
-    busy1, _ = _busy_jiffies()
+    busy1 = _busy_jiffies()
     lines = (proc.stdout + proc.stderr).splitlines()
     summary = next((m.group(1) for line in reversed(lines) if (m := _SUMMARY.match(line))), None)
     hz = os.sysconf("SC_CLK_TCK")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import random
-from collections.abc import Iterator
 
 import pytest
 import torch
@@ -16,13 +15,7 @@ from transformers import AlbertConfig, AlbertForPreTraining, AlbertModel, BertCo
 from snippets.albert import FactorizedEmbedding, SharedEncoder, count_parameters, sentence_order_pairs
 from snippets.bert import IGNORE_INDEX, pretraining_loss
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # Table 1: (name, L, H, E); FFN 4H and H / 64 heads (§3.1); the paper's vocabulary of 30,000 (§4.1).

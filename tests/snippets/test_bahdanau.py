@@ -4,7 +4,6 @@ encoder and decoder of RNNsearch, the toy model's accuracy after training, and t
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
 import pytest
 import torch
@@ -24,14 +23,7 @@ from snippets.bahdanau import (
     train_reversal,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """The tiny model trains fastest on one thread, and its result is then the same on every run."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _set(linear: torch.nn.Linear, weight: list[list[float]]) -> None:

@@ -8,7 +8,6 @@ and the tiny encoder-decoder learning to reverse sequences.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
 import pytest
 import torch
@@ -28,13 +27,7 @@ from snippets.transformer import (
     transformer_lr,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _pair(d: int, h: int, dropout: float = 0.0, seed: int = 0) -> tuple[MultiHeadAttention, nn.MultiheadAttention]:
