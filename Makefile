@@ -8,7 +8,6 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 REQS := requirements/docs.txt requirements/test.txt requirements/constraints.txt pyproject.toml
 export NO_MKDOCS_2_WARNING := 1
-export PYTHONDONTWRITEBYTECODE := 1
 # The tests use tiny tensors: one thread is faster than two and keeps timings steady on shared machines.
 export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
@@ -45,7 +44,7 @@ lint: $(STAMP) ## ruff check and ruff format --check over the whole tree (line l
 	$(VENV)/bin/ruff format --check .
 
 test: $(STAMP) lint ## Run everything on every core: snippet, tooling and browser tests, every docs code block, the strict build
-	$(PY) -m pytest -n $(JOBS) tests --codeblocks docs README.md CONTRIBUTING.md
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup tests --codeblocks docs README.md CONTRIBUTING.md
 
 test-review: $(STAMP) ## One review's loop: content check, its snippet tests and code blocks, its page built alone and checked in Chromium (SLUG=fm)
 	@if [[ ! "$(SLUG)" =~ ^[a-z][a-z0-9_]*$$ ]] || [[ ! -f "docs/reviews/$(SLUG).md" ]]; then \

@@ -80,9 +80,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             raise pytest.UsageError(f"--shard (or KB_SHARD): {exc}") from exc
         config.hook.pytest_deselected(items=[item for i, item in enumerate(items) if not in_shard(i, k, n)])
         items[:] = [item for i, item in enumerate(items) if in_shard(i, k, n)]
-    # Tests that need the built site last (a stable sort keeps the order within each group): the others run while
-    # the site builds in the background.
-    items.sort(key=lambda item: bool(SITE_FIXTURES & set(getattr(item, "fixturenames", ()))))
+    # Tests that need the built site last: the others run while the site builds in the background. Among them the
+    # longest first and the shortest last, so that when a worker runs out of tests (make test runs --dist
+    # worksteal) it takes short ones from the other and the two finish together.
+    items.sort(key=lambda item: (bool(SITE_FIXTURES & set(getattr(item, "fixturenames", ()))), -_expected_cost(item)))
+
+
+def _expected_cost(item: pytest.Item) -> float:
+    """A rough guess of a browser test's time, from the size of what its page is made of (only the order counts;
+    a stable sort keeps the collection order among equal guesses)."""
+    if "tests/browser/" not in item.nodeid:
+        return 0.0
+    param = getattr(item, "callspec", None)
+    value = str(param.params.get("slug") or param.params.get("path") or "") if param else ""
+    parts = value.strip("/").split("/")
+    if "slug" in (param.params if param else {}):  # a review page
+        source = Path("docs/reviews") / f"{value}.md"
+        return 2.0 + (source.stat().st_size / 20_000 if source.is_file() else 0.0)
+    if len(parts) == 2 and parts[0] == "api":
+        source = Path("snippets") / f"{parts[1]}.py"
+        return 1.0 + (source.stat().st_size / 40_000 if source.is_file() else 0.0)
+    return 1.0 if param else 3.0  # another page; a test that tours several pages
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -168,6 +168,7 @@ class NetLog:
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     pending: set = field(default_factory=set)  # requests sent and not yet finished or failed
+    since_load: list[str] = field(default_factory=list)  # the URLs requested since the last page load began
 
     def is_local(self, url: str) -> bool:
         scheme = urlsplit(url).scheme
@@ -175,6 +176,9 @@ class NetLog:
 
     def on_request(self, request) -> None:
         self.requests.append(request.url)
+        if request.is_navigation_request() and request.frame.parent_frame is None:
+            self.since_load = []
+        self.since_load.append(request.url)
         self.pending.add(request)
         if not self.is_local(request.url):
             self.third_party.append(request.url)
@@ -301,17 +305,33 @@ def load_problems(response, log: NetLog, served: Served) -> list[str]:
     return problems
 
 
-def wait_until_quiet(page, log: NetLog, quiet_ms: int = 200, timeout_ms: int = 10_000) -> None:
-    """After the load event, wait until no request has been in flight for ``quiet_ms`` (fonts, the search index and
-    the favicon come after ``load``). Playwright's "networkidle" does the same with a fixed 500 ms."""
+def wait_until_quiet(
+    page,
+    log: NetLog,
+    expected: tuple[str, ...] = ("search/search_index.json",),
+    quiet_ms: int = 100,
+    timeout_ms: int = 10_000,
+) -> None:
+    """After the load event, wait until the fonts are ready, every URL path in ``expected`` (relative to the site)
+    has been requested since the page load began, and no request has been in flight for ``quiet_ms``. The search
+    worker fetches the index a moment after "load", and between the two nothing may be pending: waiting for the
+    index itself, not for a long silence, is what makes the short quiet safe. Playwright's "networkidle" waits for
+    a fixed 500 ms instead."""
     page.evaluate("() => document.fonts.ready.then(() => true)")
+    wanted = [f"{log.origin}/{path}" for path in expected]  # requested by this page load, not an earlier one
     quiet = waited = 0
+    step = 25
     while quiet < quiet_ms:
         if waited > timeout_ms:
-            raise AssertionError(f"requests still pending after {timeout_ms} ms: {[r.url for r in log.pending]}")
-        page.wait_for_timeout(50)
-        waited += 50
-        quiet = quiet + 50 if not log.pending else 0
+            missing = [u for u in wanted if u not in log.since_load]
+            raise AssertionError(
+                f"after {timeout_ms} ms, requests still pending: {[r.url for r in log.pending]}; never requested: "
+                f"{missing}"
+            )
+        page.wait_for_timeout(step)
+        waited += step
+        settled = not log.pending and all(u in log.since_load for u in wanted)
+        quiet = quiet + step if settled else 0
 
 
 # Every .arithmatex has KaTeX output, no KaTeX error, and no TeX delimiter or command is left in the page's text
@@ -342,6 +362,38 @@ LAYOUT_SHIFT_JS = r"""() => new Promise(done => {
   setTimeout(() => done([]), 200);  // no entry at all: the observer never calls back
 })"""
 LAYOUT_SHIFT_MAX = 0.02  # Lighthouse's target for cumulative layout shift on the review pages (make lighthouse)
+
+# Material sets a code block up (its copy button) when the block comes into view (content.lazy in mkdocs.yml). To
+# bring every block into view: render every skipped block, open every closed <details>, show every tab of a tab
+# set, then scroll to each block not set up yet and wait (up to 30 frames) for its button. HIDE_AGAIN_JS undoes it.
+SHOW_EVERY_BLOCK_JS = r"""async () => {
+  const s = document.createElement("style"); s.id = "kb-reveal-every-block";
+  s.textContent = `.md-content__inner > * { content-visibility: visible !important; }
+    .md-content .tabbed-block { display: block !important; }`;
+  document.head.append(s);
+  for (const d of document.querySelectorAll(".md-content details:not([open])")) {
+    d.open = true;
+    d.dataset.kbOpened = "";
+  }
+  const frame = () => new Promise(done => requestAnimationFrame(done));
+  const ready = c => c.parentElement.querySelector("button.md-code__button[data-md-type=copy]");
+  for (const code of document.querySelectorAll(".md-content pre > code")) {
+    if (ready(code)) continue;
+    code.scrollIntoView({block: "center"});
+    for (let i = 0; i < 30 && !ready(code); i++) await frame();
+  }
+  scrollTo(0, 0);
+}"""
+HIDE_AGAIN_JS = r"""() => {
+  document.getElementById("kb-reveal-every-block").remove();
+  for (const d of document.querySelectorAll("details[data-kb-opened]")) { d.open = false; delete d.dataset.kbOpened; }
+}"""
+
+# Code blocks that Material has not set up yet and that take no keyboard focus (a11y.js gives them a tab stop until
+# Material decides whether they scroll).
+UNREACHABLE_BLOCKS_JS = r"""() => [...document.querySelectorAll(".md-content pre > code")]
+  .filter(c => !c.parentElement.querySelector("button.md-code__button") && c.getAttribute("tabindex") !== "0")
+  .map(c => c.textContent.trim().slice(0, 60))"""
 
 # Code blocks of the article without Material's copy button.
 COPY_JS = r"""() => {

@@ -16,11 +16,14 @@ from tests.browser.accessibility import axe_problems
 from tests.browser.support import (
     CITATIONS_JS,
     COPY_JS,
+    HIDE_AGAIN_JS,
     LAYOUT_SHIFT_JS,
     LAYOUT_SHIFT_MAX,
     MATH_JS,
     SCREENSHOTS,
+    SHOW_EVERY_BLOCK_JS,
     TAKE_SCREENSHOTS,
+    UNREACHABLE_BLOCKS_JS,
     WEIGHT_BUDGET_BYTES,
     WEIGHT_EXCLUDED,
     NetLog,
@@ -67,13 +70,24 @@ def _first_view_weight(responses: list[Response]) -> dict:
     }
 
 
-def _content_problems(page: Page) -> list[str]:
-    """Math rendered, a copy button on every code block, every citation pointing at one reference item."""
-    problems = _math_problems(page)
+def _copy_button_problems(page: Page) -> list[str]:
+    """Every code block gets Material's copy button once it is in view (Material sets blocks up as they come into
+    view: content.lazy in mkdocs.yml): every block is shown and scrolled to, then the page is put back as it was.
+    Before that, a block not yet set up must take keyboard focus (a11y.js), so that a keyboard user can reach a
+    block that scrolls."""
+    unreachable = page.evaluate(UNREACHABLE_BLOCKS_JS)
+    problems = [f"code block not set up and not reachable by keyboard: {t!r}" for t in unreachable]
+    page.evaluate(SHOW_EVERY_BLOCK_JS)
     copy = page.evaluate(COPY_JS)
-    if copy["blocks"] == 0:
+    page.evaluate(HIDE_AGAIN_JS)
+    if not copy["blocks"]:
         problems.append("no code block (a review embeds its snippet and a runnable example)")
-    problems += [f"code block without a copy button: {t!r}" for t in copy["missing"]]
+    return problems + [f"code block without a copy button once in view: {t!r}" for t in copy["missing"]]
+
+
+def _content_problems(page: Page) -> list[str]:
+    """Math rendered, every citation pointing at one reference item."""
+    problems = _math_problems(page)
     citations = page.evaluate(CITATIONS_JS)
     if not citations:
         problems.append("no citation (a review cites at least its paper)")
@@ -147,6 +161,7 @@ def test_review_page(page: Page, net: NetLog, served: Served, report: Report, sl
         problems.append(
             f"layout shift {sum(s['value'] for s in shifts):.3f} > {LAYOUT_SHIFT_MAX} on load: {shifts[:3]}"
         )
+    problems += _copy_button_problems(page)  # after the layout shifts: it resizes the viewport
 
     def screenshot(scheme: str) -> None:
         SCREENSHOTS.mkdir(exist_ok=True)

@@ -10,12 +10,13 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
-from transformers import AlbertConfig, AlbertForPreTraining, AlbertModel, BertConfig, BertModel
 
 from snippets.albert import FactorizedEmbedding, SharedEncoder, count_parameters, sentence_order_pairs
 from snippets.bert import IGNORE_INDEX, pretraining_loss
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+# transformers takes about 2.5 s to import: each test imports what it compares with, and the module's tests share one
+# xdist worker (make test runs with --dist loadgroup), so one process pays for it instead of every one.
+pytestmark = [pytest.mark.usefixtures("one_torch_thread"), pytest.mark.xdist_group("transformers")]
 
 
 # Table 1: (name, L, H, E); FFN 4H and H / 64 heads (§3.1); the paper's vocabulary of 30,000 (§4.1).
@@ -31,6 +32,8 @@ TABLE_1 = [
 
 def _hf_model(V: int, L: int, H: int, E: int | None, pooler: bool = True) -> nn.Module:
     """transformers' BertModel (E None) or AlbertModel, built on the meta device: no memory, no download."""
+    from transformers import AlbertConfig, AlbertModel, BertConfig, BertModel
+
     sizes = dict(vocab_size=V, hidden_size=H, num_hidden_layers=L, num_attention_heads=H // 64, intermediate_size=4 * H)
     with torch.device("meta"):
         if E is None:
@@ -73,6 +76,8 @@ def test_count_vectors() -> None:
 
 
 def test_count_matches_other_configurations_of_transformers() -> None:
+    from transformers import BertConfig, BertModel
+
     for V, L, H, E, share in [(30522, 12, 768, None, False), (100, 3, 64, 64, True), (100, 2, 128, 16, True)]:
         model = _hf_model(V, L, H, E)
         got = count_parameters(V, H, L, 4 * H, embedding_size=E, share_all_layers=share)
@@ -127,6 +132,8 @@ def test_factorized_embedding_is_a_lookup_then_a_projection() -> None:
 
 
 def test_factorized_embedding_matches_albert_model_weights() -> None:
+    from transformers import AlbertConfig, AlbertModel
+
     config = AlbertConfig(
         vocab_size=30,
         embedding_size=4,
@@ -243,6 +250,8 @@ def test_sop_pairs_are_reproducible(segments: list[list[int]], seed: int) -> Non
 
 
 def test_sop_loss_equals_albert_for_pretraining() -> None:
+    from transformers import AlbertConfig, AlbertForPreTraining
+
     config = AlbertConfig(
         vocab_size=40,
         embedding_size=8,

@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 import random
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from transformers import BertConfig, BertForPreTraining, BertTokenizer
 
 from snippets.bert import (
     IGNORE_INDEX,
@@ -23,7 +23,12 @@ from snippets.bert import (
     truncate_pair,
 )
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+if TYPE_CHECKING:
+    from transformers import BertTokenizer
+
+# transformers takes about 2.5 s to import: each test imports what it compares with, and the module's tests share one
+# xdist worker (make test runs with --dist loadgroup), so one process pays for it instead of every one.
+pytestmark = [pytest.mark.usefixtures("one_torch_thread"), pytest.mark.xdist_group("transformers")]
 
 
 def _corpus(num_docs: int, sentences: int, length: int) -> list[list[list[int]]]:
@@ -53,6 +58,8 @@ def _runs(document: list[list[int]]) -> set[tuple[int, ...]]:
 @pytest.fixture
 def tokenizer(tmp_path: Path) -> BertTokenizer:
     # [CLS] and [SEP] are not at their usual places, so the test cannot pass by a coincidence of ids.
+    from transformers import BertTokenizer
+
     words = ["[PAD]", "[UNK]", "my", "dog", "is", "hair", "##y", "the", "cat", "[CLS]", "[SEP]", "[MASK]", "sat"]
     vocab_file = tmp_path / "vocab.txt"
     vocab_file.write_text("\n".join(words) + "\n", encoding="utf-8")
@@ -214,6 +221,8 @@ def test_pairs_are_reproducible_with_either_kind_of_generator() -> None:
 
 
 def test_loss_equals_bert_for_pretraining() -> None:
+    from transformers import BertConfig, BertForPreTraining
+
     config = BertConfig(
         vocab_size=40,
         hidden_size=16,

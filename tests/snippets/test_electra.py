@@ -9,7 +9,6 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from transformers import ElectraConfig, ElectraForPreTraining
 
 from snippets.electra import (
     TinyElectra,
@@ -25,7 +24,9 @@ from snippets.electra import (
 CLS, SEP, MASK, PAD = 101, 102, 103, 0
 
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+# transformers takes about 2.5 s to import: each test imports what it compares with, and the module's tests share one
+# xdist worker (make test runs with --dist loadgroup), so one process pays for it instead of every one.
+pytestmark = [pytest.mark.usefixtures("one_torch_thread"), pytest.mark.xdist_group("transformers")]
 
 
 def _certain_logits(targets: list[int], V: int) -> torch.Tensor:
@@ -130,6 +131,8 @@ def test_sampler_vector_frequencies() -> None:
 
 
 def test_rtd_loss_equals_huggingface_electra_for_pretraining() -> None:
+    from transformers import ElectraConfig, ElectraForPreTraining
+
     config = ElectraConfig(
         vocab_size=30,
         embedding_size=8,

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tokenizers import Tokenizer, models
-from transformers import DataCollatorForLanguageModeling, PreTrainedTokenizerFast
 
 from snippets.roberta import IGNORE_INDEX, dynamic_mask, exact_mask_count, mask_from_uniforms, pack_full_sentences
+
+# transformers takes about 2.5 s to import: each test imports what it compares with, and the module's tests share one
+# xdist worker (make test runs with --dist loadgroup), so one process pays for it instead of every one.
+pytestmark = pytest.mark.xdist_group("transformers")
+
+if TYPE_CHECKING:
+    from transformers import DataCollatorForLanguageModeling
 
 MASK_ID = 50264  # RoBERTa's <mask>
 VOCAB = 50265
@@ -17,6 +25,8 @@ VOCAB = 50265
 
 def _hf_collator(vocab_size: int, mask_token_id: int, seed: int) -> DataCollatorForLanguageModeling:
     """Hugging Face's masked-LM collator over a local word-level tokenizer (nothing is downloaded)."""
+    from transformers import DataCollatorForLanguageModeling, PreTrainedTokenizerFast
+
     names = ["<s>", "<pad>", "</s>", "<unk>"] + [f"w{i}" for i in range(vocab_size - 5)] + ["<mask>"]
     vocab = {name: i for i, name in enumerate(names)}
     tokenizer = PreTrainedTokenizerFast(

@@ -23,7 +23,6 @@ from snippets.transformer import (
     reversal_batch,
     scaled_dot_product_attention,
     sinusoidal_positional_encoding,
-    train_reversal,
     transformer_lr,
 )
 
@@ -548,15 +547,9 @@ def test_reversal_batch() -> None:
     assert torch.equal(tgt_in[:, 0], torch.zeros(4, dtype=torch.int64)) and torch.equal(tgt_in[:, 1:], tgt_out[:, :-1])
 
 
-def test_the_tiny_model_learns_to_reverse() -> None:
-    torch.manual_seed(0)
-    model = TinyTransformer(vocab_size=11)
-    losses = train_reversal(model, steps=300, generator=torch.Generator().manual_seed(0))
-    src, _, tgt = reversal_batch(256, 8, 10, torch.Generator().manual_seed(1))
-    out = model.greedy_decode(src, bos_id=0, steps=8)
-    assert (out == tgt).float().mean().item() > 0.95  # token accuracy (measured: 0.998)
-    assert (out == tgt).all(1).float().mean().item() > 0.8  # whole sequences (measured: 0.98)
-    assert sum(losses[-20:]) / 20 < 0.4 * sum(losses[:20]) / 20
+# The tiny model's training (300 steps on reversal, then greedy decoding of 256 unseen sequences: loss and accuracy)
+# is checked by the review's own code block, which make test and make test-review run (docs/reviews/transformer.md,
+# "A small encoder–decoder"); training it here too would only repeat it.
 
 
 # --- errors -----------------------------------------------------------------------------------------------------
