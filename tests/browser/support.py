@@ -309,7 +309,7 @@ def wait_until_quiet(
     page,
     log: NetLog,
     expected: tuple[str, ...] = ("search/search_index.json",),
-    quiet_ms: int = 100,
+    quiet_ms: int = 50,
     timeout_ms: int = 10_000,
 ) -> None:
     """After the load event, wait until the fonts are ready, every URL path in ``expected`` (relative to the site)
