@@ -18,6 +18,8 @@ NO_SLOWER = 1.05  # "no slower": at most 5 % slower, about the spread of an A/A 
 NAIVE_SPEEDUP = 50.0
 BARE_RATIO = 1.2  # site build at the largest size: project ÷ bare Material, CPU time
 PER_PAGE_GROWTH = 1.25  # site build, project: CPU ms per page at the largest size ÷ at the smallest
+MAKE_TEST_S = 60.0  # a warm `make test` on a 2-core machine, wall clock
+TEST_REVIEW_S = 20.0  # `make test-review SLUG=fm`, wall clock
 
 Row = dict[str, Any]
 
@@ -125,6 +127,21 @@ def _site_build(name: str, site: dict[str, Any]) -> Iterable[Row]:
     yield _row(name, what, f"≤ {PER_PAGE_GROWTH}×", measured, growth <= PER_PAGE_GROWTH)
 
 
+def _make_test(name: str, part: dict[str, Any]) -> Iterable[Row]:
+    """The test loops' wall clock; a run that failed misses its target whatever its time."""
+    for run, what, limit in (
+        (part, "Warm `make test`", MAKE_TEST_S),
+        (part.get("test_review") or {}, "`make test-review SLUG=fm`", TEST_REVIEW_S),
+    ):
+        what = f"{what}, wall clock on {run.get('cores', '?')} cores"
+        if "wall_s" not in run:
+            yield _missing(name, what, f"≤ {limit:.0f} s", part, "not measured")
+            continue
+        passed = run.get("returncode") == 0
+        measured = f"{run['wall_s']:.1f} s" + ("" if passed else " (the suite failed)")
+        yield _row(name, what, f"≤ {limit:.0f} s", measured, passed and run["wall_s"] <= limit)
+
+
 def _generic(name: str, part: dict[str, Any]) -> Iterable[Row]:
     if "target" not in part:
         return
@@ -139,6 +156,7 @@ SPECIFIC: dict[str, Callable[[str, dict[str, Any]], Iterable[Row]]] = {
     "scalarmix": _scalarmix,
     "electra": _electra,
     "site_build": _site_build,
+    "make_test": _make_test,
 }
 
 

@@ -128,6 +128,22 @@ def test_site_build_targets_compare_the_largest_size_with_bare_material_and_the_
     assert {r["status"] for r in targets.evaluate({"site_build": site}, ["site_build"])} == {"PASS"}
 
 
+def test_make_test_targets_are_wall_clock_limits_and_a_failed_suite_misses() -> None:
+    def runs(full_s: float, one_s: float, rc: int = 0) -> dict:
+        review = {"wall_s": one_s, "returncode": 0, "cores": 2}
+        return {"make_test": {"wall_s": full_s, "returncode": rc, "cores": 2, "test_review": review}}
+
+    rows = targets.evaluate(runs(59.0, 12.0), ["make_test"])
+    assert [(r["what"], r["measured"], r["status"]) for r in rows] == [
+        ("Warm `make test`, wall clock on 2 cores", "59.0 s", "PASS"),
+        ("`make test-review SLUG=fm`, wall clock on 2 cores", "12.0 s", "PASS"),
+    ]
+    assert [r["status"] for r in targets.evaluate(runs(61.0, 21.0), ["make_test"])] == ["MISS", "MISS"]
+    failed = targets.evaluate(runs(30.0, 12.0, rc=1), ["make_test"])[0]
+    assert (failed["measured"], failed["status"]) == ("30.0 s (the suite failed)", "MISS")
+    assert {r["status"] for r in targets.evaluate({"make_test": {"skipped": "quick run"}}, ["make_test"])} != {"PASS"}
+
+
 def test_the_committed_page_shows_the_committed_results() -> None:
     """``python -m bench --page-only`` would not change docs/benchmarks.md."""
     results = json.loads(RESULTS.read_text(encoding="utf-8"))
