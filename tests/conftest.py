@@ -26,7 +26,7 @@ from typing import Any  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402
 
-from tests.helpers import Build, SharedBuild, SiteServer, in_shard, parse_shard  # noqa: E402
+from tests.helpers import ROOT, Build, SharedBuild, SiteServer, in_shard, parse_shard  # noqa: E402
 
 # Hypothesis draws the same examples on every run and in every worker (no example database either), so a parallel
 # or sharded run cannot fail on one machine and pass on another. HYPOTHESIS_PROFILE=random explores afresh.
@@ -81,8 +81,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.hook.pytest_deselected(items=[item for i, item in enumerate(items) if not in_shard(i, k, n)])
         items[:] = [item for i, item in enumerate(items) if in_shard(i, k, n)]
     # Tests that need the built site last: the others run while the site builds in the background. Among them the
-    # longest first and the shortest last, so that when a worker runs out of tests (make test runs --dist
-    # worksteal) it takes short ones from the other and the two finish together.
+    # longest first and the shortest last, so that the workers are dealt short tests at the end and finish close
+    # together rather than one waiting on the other's last long page.
     items.sort(key=lambda item: (bool(SITE_FIXTURES & set(getattr(item, "fixturenames", ()))), -_expected_cost(item)))
 
 
@@ -95,10 +95,10 @@ def _expected_cost(item: pytest.Item) -> float:
     value = str(param.params.get("slug") or param.params.get("path") or "") if param else ""
     parts = value.strip("/").split("/")
     if "slug" in (param.params if param else {}):  # a review page
-        source = Path("docs/reviews") / f"{value}.md"
+        source = ROOT / "docs" / "reviews" / f"{value}.md"
         return 2.0 + (source.stat().st_size / 20_000 if source.is_file() else 0.0)
     if len(parts) == 2 and parts[0] == "api":
-        source = Path("snippets") / f"{parts[1]}.py"
+        source = ROOT / "snippets" / f"{parts[1]}.py"
         return 1.0 + (source.stat().st_size / 40_000 if source.is_file() else 0.0)
     return 1.0 if param else 3.0  # another page; a test that tours several pages
 

@@ -161,7 +161,7 @@ def test_review_page(page: Page, net: NetLog, served: Served, report: Report, sl
         problems.append(
             f"layout shift {sum(s['value'] for s in shifts):.3f} > {LAYOUT_SHIFT_MAX} on load: {shifts[:3]}"
         )
-    problems += _copy_button_problems(page)  # after the layout shifts: it resizes the viewport
+    problems += _copy_button_problems(page)  # after the layout shifts are read: it scrolls the page
 
     def screenshot(scheme: str) -> None:
         SCREENSHOTS.mkdir(exist_ok=True)
