@@ -20,7 +20,7 @@ from typing import Any
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
-from tests.browser.support import Report
+from tests.browser.support import RENDER_EVERY_BLOCK_CSS, Report
 
 AXE_SCRIPT = Axe().axe_script
 BLOCKING = {"serious", "critical"}
@@ -128,8 +128,8 @@ def set_scheme(page: Page, scheme: str) -> None:
 # skipped block keeps the styles it had when it was skipped and has no real boxes, so axe would judge colours and
 # positions it never sees: every block is rendered for the checks.
 # Two animation frames let what watches sizes (ResizeObserver, as in a11y.js and Material) answer first.
-RENDER_EVERYTHING = """() => { const s = document.createElement("style"); s.id = "kb-render-everything";
-  s.textContent = ".md-content__inner > * { content-visibility: visible !important; }";
+RENDER_EVERYTHING = """css => { const s = document.createElement("style"); s.id = "kb-render-everything";
+  s.textContent = css;
   document.head.append(s);
   return new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true)))); }"""
 
@@ -140,7 +140,7 @@ def axe_problems(page: Page, path: str, report: Report, on_scheme=None, dark: bo
     left out when every styling path of the page was judged dark already and no screenshot is wanted; the page
     stays in the last scheme checked."""
     page.evaluate(AXE_SCRIPT)
-    page.evaluate(RENDER_EVERYTHING)
+    page.evaluate(RENDER_EVERYTHING, RENDER_EVERY_BLOCK_CSS)
     problems = []
     for scheme, _, rules in SCHEMES if dark else SCHEMES[:1]:
         # Which paths the page shows does not depend on the scheme: sample them before switching.

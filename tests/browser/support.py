@@ -363,13 +363,16 @@ LAYOUT_SHIFT_JS = r"""() => new Promise(done => {
 })"""
 LAYOUT_SHIFT_MAX = 0.02  # Lighthouse's target for cumulative layout shift on the review pages (make lighthouse)
 
+# Renders every block of the article that kb.css lets the browser skip off screen (content-visibility: auto).
+RENDER_EVERY_BLOCK_CSS = ".md-content__inner > * { content-visibility: visible !important; }"
+
 # Material sets a code block up (its copy button) when the block comes into view (content.lazy in mkdocs.yml). To
 # bring every block into view: render every skipped block, open every closed <details>, show every tab of a tab
-# set, then scroll to each block not set up yet and wait (up to 30 frames) for its button. HIDE_AGAIN_JS undoes it.
-SHOW_EVERY_BLOCK_JS = r"""async () => {
+# set, then scroll to each block not set up yet and wait (up to 30 frames) for its button. Takes
+# RENDER_EVERY_BLOCK_CSS; HIDE_AGAIN_JS undoes it.
+SHOW_EVERY_BLOCK_JS = r"""async css => {
   const s = document.createElement("style"); s.id = "kb-reveal-every-block";
-  s.textContent = `.md-content__inner > * { content-visibility: visible !important; }
-    .md-content .tabbed-block { display: block !important; }`;
+  s.textContent = css + " .md-content .tabbed-block { display: block !important; }";
   document.head.append(s);
   for (const d of document.querySelectorAll(".md-content details:not([open])")) {
     d.open = true;

@@ -20,6 +20,7 @@ from tests.browser.support import (
     LAYOUT_SHIFT_JS,
     LAYOUT_SHIFT_MAX,
     MATH_JS,
+    RENDER_EVERY_BLOCK_CSS,
     SCREENSHOTS,
     SHOW_EVERY_BLOCK_JS,
     TAKE_SCREENSHOTS,
@@ -77,7 +78,7 @@ def _copy_button_problems(page: Page) -> list[str]:
     block that scrolls."""
     unreachable = page.evaluate(UNREACHABLE_BLOCKS_JS)
     problems = [f"code block not set up and not reachable by keyboard: {t!r}" for t in unreachable]
-    page.evaluate(SHOW_EVERY_BLOCK_JS)
+    page.evaluate(SHOW_EVERY_BLOCK_JS, RENDER_EVERY_BLOCK_CSS)
     copy = page.evaluate(COPY_JS)
     page.evaluate(HIDE_AGAIN_JS)
     if not copy["blocks"]:
