@@ -8,6 +8,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 REQS := requirements/docs.txt requirements/test.txt requirements/constraints.txt pyproject.toml
 export NO_MKDOCS_2_WARNING := 1
+# Python's bytecode caches (git-ignored __pycache__/) are written even where the environment says not to: every
+# warm run would otherwise compile the project's modules again and pytest would rewrite the assertions of every
+# test module, about 1 s of CPU in each test process and in each site build.
+unexport PYTHONDONTWRITEBYTECODE
 # The tests use tiny tensors: one thread is faster than two and keeps timings steady on shared machines.
 export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1

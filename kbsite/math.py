@@ -40,6 +40,15 @@ again when its fonts arrived (a layout shift of 0.095 on the FM review).
 The engine is started once per build (once per process and thread: a QuickJS context must stay on its thread) and
 only when a page has math; each distinct formula is rendered once per process, which also makes ``mkdocs serve``'s
 rebuilds cheap.
+
+**Rendering beside the build.** QuickJS releases Python's global lock while it runs, so KaTeX can work on one core
+while MkDocs converts Markdown on another. The plugin hands each page's formulas to :func:`prerender` as soon as
+the page is converted (``on_page_content``); one background thread (``kb-katex``, with its own engine) renders them in
+that order, while MkDocs converts the next pages. MkDocs converts every page before it writes the first one, so by
+the time :func:`render_math` runs on a finished page its formulas are usually ready, and it waits for any that are
+not. A formula nobody handed over (HTML that came from elsewhere) is rendered on the spot, as before. The work is
+the same, so the CPU time is the same; what changes is that, on a machine with two cores or more, the build no
+longer waits for it (``bench/math_build.py`` measures both).
 """
 
 from __future__ import annotations
@@ -48,11 +57,23 @@ import html as html_lib
 import json
 import re
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from kbsite.problems import Problem
 
-__all__ = ["KATEX_JS", "PRELOAD_FORMULAS", "Katex", "math_problem", "engine", "fonts_used", "has_math", "render_math"]
+__all__ = [
+    "KATEX_JS",
+    "PRELOAD_FORMULAS",
+    "Katex",
+    "math_problem",
+    "engine",
+    "fonts_used",
+    "has_math",
+    "prerender",
+    "render_math",
+]
 
 KATEX_JS = Path("assets") / "katex" / "katex.min.js"  # relative to docs_dir
 _DEFAULT_KATEX = Path(__file__).resolve().parents[1] / "docs" / KATEX_JS
@@ -73,7 +94,7 @@ globalThis.console = {
   error: function (m) { __kbWarnings.push(String(m)); },
   log: function () {}
 };
-function __kbRender(tex, display) {
+function __kbOne(tex, display) {
   __kbWarnings = [];
   var out = {};
   try {
@@ -82,7 +103,13 @@ function __kbRender(tex, display) {
     out.error = (e && e.message) ? e.message : String(e);
   }
   out.warnings = __kbWarnings;
-  return JSON.stringify(out);
+  return out;
+}
+function __kbRender(tex, display) {
+  return JSON.stringify(__kbOne(tex, display));
+}
+function __kbRenderMany(items) {
+  return JSON.stringify(JSON.parse(items).map(function (item) { return __kbOne(item[0], item[1]); }));
 }
 """
 
@@ -112,31 +139,49 @@ class Katex:
         self.version = str(context.eval("katex.version"))
         self._context = context  # keeps the function's runtime alive
         self._render = context.get("__kbRender")
+        self._render_many = context.get("__kbRenderMany")
         self._cache: dict[tuple[str, bool], tuple[str | None, str | None]] = {}
+
+    @staticmethod
+    def _outcome(out: dict[str, Any]) -> tuple[str | None, str | None]:
+        if "error" in out:
+            return None, out["error"]
+        if out["warnings"]:
+            return None, out["warnings"][0]
+        return out["html"], None
 
     def render(self, tex: str, display: bool) -> tuple[str | None, str | None]:
         """KaTeX's HTML for ``tex``, and ``None``; or ``None`` and KaTeX's message (first strict warning, if any)."""
         key = (tex, display)
         if key not in self._cache:
-            out = json.loads(self._render(tex, display))
-            if "error" in out:
-                self._cache[key] = (None, out["error"])
-            elif out["warnings"]:
-                self._cache[key] = (None, out["warnings"][0])
-            else:
-                self._cache[key] = (out["html"], None)
+            self._cache[key] = self._outcome(json.loads(self._render(tex, display)))
         return self._cache[key]
+
+    def render_many(self, items: list[tuple[str, bool]]) -> list[tuple[str | None, str | None]]:
+        """:meth:`render` of each (TeX, display) of ``items``, those not yet rendered in one call into the engine
+        (one hand-over of Python's global lock for a whole page, which matters on the background thread)."""
+        todo = list(dict.fromkeys(item for item in items if item not in self._cache))
+        if todo:
+            for item, out in zip(todo, json.loads(self._render_many(json.dumps(todo))), strict=True):
+                self._cache[item] = self._outcome(out)
+        return [self._cache[item] for item in items]
 
 
 _engines = threading.local()
 
 
+def _engine_key(katex_js: Path | None) -> tuple[tuple[str, int, int], Path]:
+    """What identifies an engine: the resolved path of ``katex_js`` (the vendored KaTeX by default), its
+    modification time and size; and that path."""
+    path = Path(katex_js or _DEFAULT_KATEX).resolve()
+    stat = path.stat()
+    return (str(path), stat.st_mtime_ns, stat.st_size), path
+
+
 def engine(katex_js: Path | None = None) -> Katex:
     """The engine for ``katex_js`` (the vendored KaTeX by default), started on first use in this thread and kept;
     a changed file (``mkdocs serve``) starts a new one."""
-    path = Path(katex_js or _DEFAULT_KATEX).resolve()
-    stat = path.stat()
-    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    key, path = _engine_key(katex_js)
     cached = getattr(_engines, "by_key", None)
     if cached is None:
         cached = _engines.by_key = {}
@@ -219,6 +264,56 @@ def has_math(html: str) -> bool:
     return 'class="arithmatex' in html
 
 
+def _formulas(html: str) -> list[tuple[re.Match[str], str, bool] | tuple[re.Match[str], None, None]]:
+    """Each arithmatex element of ``html``: its match, its TeX and whether it is display math; TeX and display are
+    ``None`` for an element that does not hold arithmatex's generic output."""
+    found: list[tuple[re.Match[str], str, bool] | tuple[re.Match[str], None, None]] = []
+    for match in _MATH.finditer(html):
+        tag, text = match.group("tag"), html_lib.unescape(match.group("body")).strip()
+        left, right = _DELIMS[tag]
+        if text.startswith(left) and text.endswith(right):
+            found.append((match, text[len(left) : -len(right)].strip(), tag == "div"))
+        else:
+            found.append((match, None, None))
+    return found
+
+
+# Formulas handed to the background thread: (engine key, TeX, display) -> the future of Katex.render's result. Kept
+# for the life of the process, like each engine's own cache, so mkdocs serve's rebuilds find them done.
+_Outcome = tuple[str | None, str | None]
+_pending: dict[tuple[tuple[str, int, int], str, bool], tuple[Future[list[_Outcome]], int]] = {}
+_pending_lock = threading.Lock()
+_worker: ThreadPoolExecutor | None = None
+
+
+def prerender(html: str, katex_js: Path | None = None) -> int:
+    """Start typesetting the formulas of ``html`` on the background thread, in their order; return how many were
+    new. :func:`render_math` then takes the results. A page without math starts nothing."""
+    global _worker
+    if not has_math(html):
+        return 0
+    key, path = _engine_key(katex_js)
+    with _pending_lock:
+        batch = list(
+            dict.fromkeys(
+                (tex, display)
+                for _, tex, display in _formulas(html)
+                if tex is not None and display is not None and (key, tex, display) not in _pending
+            )
+        )
+        if batch:
+            if _worker is None:
+                _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-katex")
+            future = _worker.submit(_render_on_worker, path, batch)
+            for i, (tex, display) in enumerate(batch):
+                _pending[(key, tex, display)] = (future, i)
+    return len(batch)
+
+
+def _render_on_worker(path: Path, batch: list[tuple[str, bool]]) -> list[_Outcome]:
+    return engine(path).render_many(batch)
+
+
 def _line_of(tex: str, nth: int, source: str | None) -> int | None:
     """The 1-based line of the ``nth`` (0-based) occurrence of ``tex`` in the Markdown ``source``, if it is there.
 
@@ -261,28 +356,31 @@ def render_math(
     """
     if not has_math(html):
         return html, []
-    katex = engine(katex_js)
+    key, path = _engine_key(katex_js)
     errors: list[Problem] = []
     seen: dict[str, int] = {}
-
-    def replace(match: re.Match[str]) -> str:
-        tag, body = match.group("tag"), html_lib.unescape(match.group("body"))
-        left, right = _DELIMS[tag]
-        text = body.strip()
-        if not (text.startswith(left) and text.endswith(right)):
-            return match.group(0)  # not arithmatex's generic output
-        tex = text[len(left) : -len(right)].strip()
+    first: list[str] = []
+    pieces: list[str] = []
+    end = 0
+    for match, tex, display in _formulas(html):
+        pieces.append(html[end : match.start()])
+        end = match.end()
+        if tex is None:
+            pieces.append(match.group(0))  # not arithmatex's generic output
+            continue
         nth = seen.get(tex, 0)
         seen[tex] = nth + 1
-        rendered, message = katex.render(tex, tag == "div")
+        handed = _pending.get((key, tex, display))
+        rendered, message = handed[0].result()[handed[1]] if handed else engine(path).render(tex, display)
         if rendered is None:
             errors.append(math_problem(where, _line_of(tex, nth, source), tex, message or "unknown error"))
-            return match.group(0)
+            pieces.append(match.group(0))
+            continue
         if len(first) < PRELOAD_FORMULAS:
             first.append(rendered)
-        return f"<{tag}{match.group('attrs')}>{rendered}</{tag}>"
-
-    first: list[str] = []
-    html = _MATH.sub(replace, html)
+        tag = match.group("tag")
+        pieces.append(f"<{tag}{match.group('attrs')}>{rendered}</{tag}>")
+    pieces.append(html[end:])
+    html = "".join(pieces)
     preload = list(dict.fromkeys(font for rendered in first for font in fonts_used(rendered)))
     return _with_preloads(html, preload), errors

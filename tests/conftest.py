@@ -10,6 +10,7 @@ result), and the tests that need the site are ordered last, so the snippet tests
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 
@@ -154,7 +155,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     session = config.stash.get(_SESSION, None)
-    if session is None or session["server"] is None:
-        return
-    session["server"].close()
-    shutil.rmtree(session["folder"], ignore_errors=True)
+    if session is not None and session["server"] is not None:
+        session["server"].close()
+        shutil.rmtree(session["folder"], ignore_errors=True)
+    # The run is over. Python's last garbage collection at exit would walk every object of torch, transformers and
+    # the rest, about 1 s in a worker that imported transformers, which pytest-xdist waits for: objects alive now
+    # are left out of it (what refcounting frees is still freed).
+    gc.freeze()

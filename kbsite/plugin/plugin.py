@@ -7,7 +7,7 @@
 - ``on_page_markdown``: citations (:mod:`kbsite.citations`), the paper card, related reviews, and the generated
   lists of the reviews index and the bibliography page;
 - ``on_page_content``: the source line under an API page's title; the HTML allowlist on the rendered page
-  (:mod:`kbsite.html_policy`);
+  (:mod:`kbsite.html_policy`); the page's formulas handed to KaTeX on a background thread;
 - ``on_post_page``: the page's math typeset with the vendored KaTeX at build time (:mod:`kbsite.math`), after the
   search plugin has indexed the page, so search keeps the TeX rather than KaTeX's output.
 
@@ -153,6 +153,9 @@ class KbPlugin(BasePlugin[KbConfig]):
             html = add_source_note(html, module, self.reviews, page.url)
         where, text = self._source(page)
         _report(html_policy.html_problems(html, where, text))
+        # Typesetting starts now, on a background thread, while MkDocs converts the other pages; on_post_page takes
+        # the results (kbsite/math.py).
+        kb_math.prerender(html, Path(config.docs_dir) / kb_math.KATEX_JS)
         return html
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:

@@ -355,12 +355,17 @@ MATH_JS = r"""() => {
 
 # The layout shifts of the page so far (the reader's own input aside), largest first, with what moved: the page must
 # not move under the reader as fonts arrive, Material starts or skipped blocks (kb.css) are rendered.
-LAYOUT_SHIFT_JS = r"""() => new Promise(done => {
-  new PerformanceObserver(list => done(list.getEntries().filter(e => !e.hadRecentInput)
+# Layout shifts are not in performance.getEntries(); a buffered observer receives those so far, and takeRecords()
+# hands them over at once (waiting for its callback would mean a timeout when there is none).
+LAYOUT_SHIFT_JS = r"""() => {
+  const observer = new PerformanceObserver(() => {});
+  observer.observe({type: "layout-shift", buffered: true});
+  const entries = observer.takeRecords();
+  observer.disconnect();
+  return entries.filter(e => !e.hadRecentInput)
     .map(e => ({value: e.value, moved: e.sources.map(s => s.node ? (s.node.className || s.node.nodeName) : "?")}))
-    .sort((a, b) => b.value - a.value))).observe({type: "layout-shift", buffered: true});
-  setTimeout(() => done([]), 200);  // no entry at all: the observer never calls back
-})"""
+    .sort((a, b) => b.value - a.value);
+}"""
 LAYOUT_SHIFT_MAX = 0.02  # Lighthouse's target for cumulative layout shift on the review pages (make lighthouse)
 
 # Renders every block of the article that kb.css lets the browser skip off screen (content-visibility: auto).

@@ -104,7 +104,11 @@ def _copy_button_copies(page: Page) -> list[str]:
     """The copy button of the first visible block puts exactly that block's code on the clipboard."""
     block = page.locator(".md-content pre:visible").first
     block.hover()  # Material shows the button on hover
-    block.locator("button.md-code__button[data-md-type=copy]").click()
+    button = block.locator("button.md-code__button[data-md-type=copy]")
+    # Material adds the button when the block comes into view. Wait for it first: a click on a button that is not
+    # there yet retries after 20, 100, 100 and 500 ms, and that pause was most of this check's time.
+    button.wait_for()
+    button.click()
     copied = page.evaluate("() => navigator.clipboard.readText()")
     shown = block.locator("code").inner_text()
     return [] if copied.rstrip("\n") == shown.rstrip("\n") else [f"copied {copied[:80]!r}, shown {shown[:80]!r}"]
@@ -251,3 +255,24 @@ def test_no_page_loads_katex_javascript(served: Served) -> None:
     assert referenced == [] and shipped == []
     math_pages = [p for p in html_pages(served.site) if 'class="arithmatex' in p.read_text(encoding="utf-8")]
     assert len(math_pages) >= len(SLUGS)  # the math is there, typeset, without the scripts
+
+
+def test_layout_shift_check_sees_a_late_block_push_the_text_down(page: Page) -> None:
+    """LAYOUT_SHIFT_JS, which every review's check relies on, reports a shift that happened before it ran, and
+    none on a page that did not move."""
+    # The page moves itself, as a late image or font would, once it has been painted. It waits 600 ms: layout
+    # shift ignores what happens within 500 ms of the reader's input, and Playwright's calls count as input.
+    late_block = """<script>setTimeout(() => {
+        const late = document.createElement("div");
+        late.style.height = "200px";
+        document.body.prepend(late);
+    }, 600)</script>"""
+    page.set_content("<p>A paragraph of text.</p>" * 20 + late_block)
+    assert page.evaluate(LAYOUT_SHIFT_JS) == []
+    try:
+        page.wait_for_function(f"() => ({LAYOUT_SHIFT_JS})().length > 0", timeout=5000)
+    except PlaywrightTimeoutError:
+        pytest.fail("a block pushed the text down, and LAYOUT_SHIFT_JS reported no layout shift")
+    shifts = page.evaluate(LAYOUT_SHIFT_JS)
+    assert sum(s["value"] for s in shifts) > LAYOUT_SHIFT_MAX, shifts
+    assert "P" in shifts[0]["moved"], shifts

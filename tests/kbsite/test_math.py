@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,35 @@ def test_engine_is_started_once_and_reused() -> None:
     render_math(inline("b"), "docs/b.md", katex_js=KATEX_JS)
     assert kb_math.engine(KATEX_JS) is first
     assert first.version == re.search(r'version:"([0-9.]+)"', KATEX_JS.read_text(encoding="utf-8")).group(1)
+
+
+def test_prerendered_formulas_come_from_the_background_thread() -> None:
+    # Formulas of this test only (the background results live as long as the process).
+    page = "<p>" + inline(r"q_{7301} + r") + "</p>" + display(r"\int_0^{7301} f") + inline(r"q_{7301} + r")
+    expected = render_math(page.replace("7301", "7302"), "docs/p.md", katex_js=KATEX_JS)[0].replace("7302", "7301")
+    outcome: dict[str, object] = {}
+
+    def build_thread() -> None:  # a fresh thread, so that an engine started here would show
+        outcome["new"] = [kb_math.prerender(page, KATEX_JS), kb_math.prerender(page, KATEX_JS)]
+        outcome["out"] = render_math(page, "docs/p.md", katex_js=KATEX_JS)
+        outcome["engine here"] = getattr(kb_math._engines, "by_key", None)
+
+    thread = threading.Thread(target=build_thread)
+    thread.start()
+    thread.join()
+    assert outcome["new"] == [2, 0]  # two distinct formulas, handed over once
+    assert outcome["out"] == (expected, [])
+    assert outcome["engine here"] is None  # typeset on the worker, not in the thread that built the page
+    assert kb_math.prerender("<p>no math, $5</p>", KATEX_JS) == 0
+
+
+def test_prerendered_bad_formula_is_still_reported_with_its_line() -> None:
+    source = "# T\n\nBroken $\\frac{7303}{$ here.\n"
+    page = "<p>Broken " + inline(r"\frac{7303}{") + " here.</p>"
+    assert kb_math.prerender(page, KATEX_JS) == 1
+    out, errors = render_math(page, "docs/t.md", source, KATEX_JS)
+    assert out == page and [(e.path, e.line) for e in errors] == [("docs/t.md", 3)]
+    assert "Unexpected end of input" in errors[0].message
 
 
 def test_parse_error_names_file_line_and_katex_message() -> None:
