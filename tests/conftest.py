@@ -85,6 +85,60 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # longest first and the shortest last, so that the workers are dealt short tests at the end and finish close
     # together rather than one waiting on the other's last long page.
     items.sort(key=lambda item: (bool(SITE_FIXTURES & set(getattr(item, "fixturenames", ()))), -_expected_cost(item)))
+    if getattr(config, "workerinput", None) is not None and config.getvalue("loadgroup"):
+        _write_groups(config, items)
+
+
+# --dist loadgroup: the tests marked xdist_group("name") run together on one worker. pytest-xdist 3.8 groups them by
+# a suffix it appends to each test's nodeid, which pytest 9.2 no longer lets a plugin change (Node.nodeid is derived
+# from Node._id): every test became a group of its own, and each worker imported transformers. So each worker
+# writes the groups of its marked tests into the session folder as it collects, and the controller's scheduler
+# (pytest_xdist_make_scheduler) deals each group out as one unit.
+def _write_groups(config: pytest.Config, items: list[pytest.Item]) -> None:
+    groups = {}
+    for item in items:
+        names = sorted(
+            {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")}
+        )
+        if names:
+            groups[item.nodeid] = "@" + "_".join(names)
+    folder = config.stash[_SESSION]["folder"]
+    partial = folder / f"xdist-groups-{config.workerinput['workerid']}.partial"
+    partial.write_text(json.dumps(groups), encoding="utf-8")
+    partial.replace(partial.with_suffix(".json"))
+
+
+def marked_groups(folder: Path) -> dict[str, str]:
+    """The group of every marked test, as the workers wrote them into the session ``folder`` (nodeid -> "@name")."""
+    groups: dict[str, str] = {}
+    for part in sorted(folder.glob("xdist-groups-*.json")):
+        groups.update(json.loads(part.read_text(encoding="utf-8")))
+    return groups
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """--dist loadgroup with the groups the workers wrote (see above); any other --dist is left to pytest-xdist."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    return group_scheduler(config, log, config.stash[_SESSION]["folder"])
+
+
+def group_scheduler(config: Any, log: Any, folder: Path) -> Any:
+    """pytest-xdist's load-scope scheduler in which each group of marked tests (:func:`marked_groups` of ``folder``)
+    is one unit of work and every other test a unit of its own. The scheduler asks for a test's unit only once
+    every worker has collected, so every worker has written its groups by then."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class MarkedGroupScheduling(LoadScopeScheduling):
+        groups: dict[str, str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self.groups is None:
+                self.groups = marked_groups(folder)
+            return self.groups.get(nodeid, nodeid)
+
+    return MarkedGroupScheduling(config, log)
 
 
 def _expected_cost(item: pytest.Item) -> float:
