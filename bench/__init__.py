@@ -31,5 +31,6 @@ PARTS = [
     "attention",
     "als",
     "site_build",
+    "math_build",
     "make_test",
 ]

@@ -268,6 +268,69 @@ def _phases(profiles: list[dict[str, Any]]) -> str:
     return _table(["pages", "phase", *(f"CPU per page, N = {p['reviews']}" for p in profiles)], rows)
 
 
+def _math_build(mb: dict[str, Any]) -> str:
+    with_math, without, inner = mb["math"], mb["no_math"], mb["render_math"]
+    builds = _table(
+        ["strict build", "wall clock (median)", "CPU time, all threads (median)", "wall clock of each build"],
+        [
+            (
+                "without math (the formulas left as TeX)",
+                duration(without["wall_s"]),
+                duration(without["cpu_s"]),
+                ", ".join(f"{w:.2f}" for w in without["walls"]),
+            ),
+            (
+                "with math, as the site builds",
+                duration(with_math["wall_s"]),
+                duration(with_math["cpu_s"]),
+                ", ".join(f"{w:.2f}" for w in with_math["walls"]),
+            ),
+            ("difference", f"{mb['overhead_wall']:+.1%}", f"{mb['overhead_cpu']:+.1%}", ""),
+        ],
+    )
+    split = (
+        f"Builds per configuration: {mb['builds_per_mode']}, alternating. Inside the builds with math (medians): "
+        f"{inner['handed_over']} distinct formulas of {inner['pages_with_math']} pages handed to the background "
+        f"thread, which spent {inner['worker_cpu_s'] * 1000:.0f} ms of CPU typesetting them (its engine's start "
+        f"included); the build's own thread spent {inner['main_thread_wall_s'] * 1000:.0f} ms in the math's two "
+        f"functions, waiting included ({mb['overhead_main_thread']:.1%} of the build without math). Together "
+        f"{inner['cpu_s'] * 1000:.0f} ms of CPU, {mb['overhead_in_process']:.1%} of the build without math."
+    )
+    engines = mb.get("engines") or {}
+    rows = [
+        (
+            name,
+            e["version"],
+            f"{e['installed_mb']:.1f} MB",
+            f"{e['start_ms']:.0f} ms",
+            f"{e['first_pass_ms_per_formula']:.2f} ms",
+            f"{e['warm_ms_per_formula']:.2f} ms",
+            "not compared (no Node)" if e["same_as_node"] is None else f"{e['same_as_node']} / {engines['formulas']}",
+        )
+        for name, e in engines.items()
+        if isinstance(e, dict) and e.get("installed")
+    ]
+    missing = [name for name, e in engines.items() if isinstance(e, dict) and not e.get("installed")]
+    out = [builds, split]
+    if rows:
+        out.append(
+            _table(
+                [
+                    "engine",
+                    "version",
+                    "installed",
+                    "start (load KaTeX)",
+                    "per formula, first pass",
+                    "warm",
+                    "output = Node's KaTeX",
+                ],
+                rows,
+            )
+            + (f"\n\nNot installed here, so not timed: {', '.join(missing)}." if missing else "")
+        )
+    return "\n\n".join(out)
+
+
 def _make_test(mt: dict[str, Any]) -> str:
     def status(run: dict[str, Any]) -> str:
         ok = "passed" if run["returncode"] == 0 else f"**exit status {run['returncode']}**"
@@ -357,6 +420,7 @@ SPECIFIC: dict[str, Callable[[dict[str, Any]], str]] = {
     "scalarmix": _scalarmix,
     "electra": _electra,
     "site_build": _site_build,
+    "math_build": _math_build,
     "make_test": _make_test,
 }
 

@@ -18,6 +18,7 @@ NO_SLOWER = 1.05  # "no slower": at most 5 % slower, about the spread of an A/A 
 NAIVE_SPEEDUP = 50.0
 BARE_RATIO = 1.2  # site build at the largest size: project ÷ bare Material, CPU time
 PER_PAGE_GROWTH = 1.25  # site build, project: CPU ms per page at the largest size ÷ at the smallest
+MATH_SHARE = 0.10  # typesetting the math at build time: at most 10 % more than the strict build without it
 MAKE_TEST_S = 60.0  # a warm `make test` on a 2-core machine, wall clock
 TEST_REVIEW_S = 20.0  # `make test-review SLUG=fm`, wall clock
 
@@ -127,6 +128,17 @@ def _site_build(name: str, site: dict[str, Any]) -> Iterable[Row]:
     yield _row(name, what, f"≤ {PER_PAGE_GROWTH}×", measured, growth <= PER_PAGE_GROWTH)
 
 
+def _math_build(name: str, part: dict[str, Any]) -> Iterable[Row]:
+    """What typesetting the math adds to the strict build: by wall clock (what a contributor waits for, the math on
+    its own thread) and by CPU time (the work, which a one-core machine would wait for)."""
+    for key, what in (("overhead_wall", "wall clock"), ("overhead_cpu", "CPU time of all threads")):
+        what = f"Strict site build, math typeset at build time ÷ without it, {what}"
+        if key not in part:
+            yield _missing(name, what, f"≤ +{MATH_SHARE:.0%}", part, "not measured")
+            continue
+        yield _row(name, what, f"≤ +{MATH_SHARE:.0%}", f"{part[key]:+.1%}", part[key] <= MATH_SHARE)
+
+
 def _make_test(name: str, part: dict[str, Any]) -> Iterable[Row]:
     """The test loops' wall clock; a run that failed misses its target whatever its time."""
     for run, what, limit in (
@@ -156,6 +168,7 @@ SPECIFIC: dict[str, Callable[[str, dict[str, Any]], Iterable[Row]]] = {
     "scalarmix": _scalarmix,
     "electra": _electra,
     "site_build": _site_build,
+    "math_build": _math_build,
     "make_test": _make_test,
 }
 

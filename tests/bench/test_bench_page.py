@@ -144,6 +144,17 @@ def test_make_test_targets_are_wall_clock_limits_and_a_failed_suite_misses() -> 
     assert {r["status"] for r in targets.evaluate({"make_test": {"skipped": "quick run"}}, ["make_test"])} != {"PASS"}
 
 
+def test_math_build_targets_judge_wall_clock_and_cpu_time_apart() -> None:
+    def part(wall: float, cpu: float) -> dict:
+        return {"math_build": {"overhead_wall": wall, "overhead_cpu": cpu}}
+
+    rows = targets.evaluate(part(0.015, 0.125), ["math_build"])
+    assert [(r["measured"], r["status"]) for r in rows] == [("+1.5%", "PASS"), ("+12.5%", "MISS")]
+    assert [r["status"] for r in targets.evaluate(part(0.1, 0.1), ["math_build"])] == ["PASS", "PASS"]
+    assert [r["status"] for r in targets.evaluate(part(0.11, 0.02), ["math_build"])] == ["MISS", "PASS"]
+    assert {r["status"] for r in targets.evaluate({"math_build": {"skipped": "x"}}, ["math_build"])} != {"PASS"}
+
+
 def test_the_committed_page_shows_the_committed_results() -> None:
     """``python -m bench --page-only`` would not change docs/benchmarks.md."""
     results = json.loads(RESULTS.read_text(encoding="utf-8"))
