@@ -32,9 +32,13 @@ def test_every_built_page_is_visited(served: Served) -> None:
 
 
 @pytest.mark.parametrize("path", [p for p in PAGES if p not in REVIEW_PAGES], ids=lambda p: p or "home")
-def test_page_is_clean_and_accessible(page: Page, net: NetLog, served: Served, report: Report, path: str) -> None:
+def test_page_is_clean_and_accessible(
+    page_of_shared_context: Page, net: NetLog, served: Served, report: Report, path: str
+) -> None:
     """The API page of a review outside the sample gets the light pass only (:func:`tests.browser.support.
-    is_sampled_page`); every page gets a search index of no documents (the search tests load the real one)."""
+    is_sampled_page`); every page gets a search index of no documents (the search tests load the real one). Each
+    page opens in the worker's shared context (see ``page_of_shared_context``)."""
+    page = page_of_shared_context
     sampled = is_sampled_page(path)
     use_small_search_index(page.context, served)
     response = page.goto(served(path), wait_until="load")
@@ -55,3 +59,13 @@ def test_requests_to_other_hosts_are_recorded_and_never_sent(page: Page, net: Ne
     assert net.third_party == ["https://example.invalid/x.js"]
     assert any("example.invalid" in line and "ERR_BLOCKED_BY_CLIENT" in line for line in net.failed)
     net.third_party.clear()  # expected here: keep the session's count of third-party requests meaningful
+
+
+def test_the_shared_context_reports_to_the_test_that_uses_it(
+    page_of_shared_context: Page, net: NetLog, served: Served
+) -> None:
+    """The page checks share one context per worker: what goes wrong on a page still reaches its own test."""
+    page = page_of_shared_context
+    assert page.goto(served("no-such-page/")).status == 404
+    assert [f for f in net.failed if "/no-such-page/" in f and "HTTP 404" in f], net.failed
+    page.evaluate("() => localStorage.setItem('kb-left-behind', '1')")  # cleared when the page closes
