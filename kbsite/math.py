@@ -278,8 +278,9 @@ def _formulas(html: str) -> list[tuple[re.Match[str], str, bool] | tuple[re.Matc
     return found
 
 
-# Formulas handed to the background thread: (engine key, TeX, display) -> the future of Katex.render's result. Kept
-# for the life of the process, like each engine's own cache, so mkdocs serve's rebuilds find them done.
+# Formulas handed to the background thread: (engine key, TeX, display) -> (the future of its page's batch, its
+# index in the batch). Kept for the life of the process, like each engine's own cache, so that mkdocs serve's
+# rebuilds find them done.
 _Outcome = tuple[str | None, str | None]
 _pending: dict[tuple[tuple[str, int, int], str, bool], tuple[Future[list[_Outcome]], int]] = {}
 _pending_lock = threading.Lock()
