@@ -338,10 +338,24 @@ def _make_test(mt: dict[str, Any]) -> str:
         return ok + (f" (pytest: {run['summary']})" if run.get("summary") else "") + failed
 
     runs = [mt, mt["test_review"]] if "test_review" in mt else [mt]
+    repeated = [r for r in runs if r.get("walls")]
+    each = (
+        [("Each run: wall clock", *(", ".join(duration(w) for w in r.get("walls", [r["wall_s"]])) for r in runs))]
+        + [
+            (
+                "Each run: busy core-seconds",
+                *(", ".join(f"{b:.0f}" for b in r.get("busy", [r["busy_core_s"]])) for r in runs),
+            )
+        ]
+        if repeated
+        else []
+    )
+    label = f" (the median of {repeated[0]['runs']} runs)" if repeated else ""
     table = _table(
         ["", *(f"`{r['command']}`" for r in runs)],
         [
-            ("Wall clock", *(duration(r["wall_s"]) for r in runs)),
+            (f"Wall clock{label}", *(duration(r["wall_s"]) for r in runs)),
+            *each,
             ("Busy core-seconds (all processes)", *(f"{r['busy_core_s']:.0f} of {r['cores']} cores" for r in runs)),
             ("Result", *(status(r) for r in runs)),
             ("Load average before / after", *(f"{_load(r['load'][0])} / {_load(r['load'][1])}" for r in runs)),

@@ -151,6 +151,8 @@ def _make_test(name: str, part: dict[str, Any]) -> Iterable[Row]:
             continue
         passed = run.get("returncode") == 0
         measured = f"{run['wall_s']:.1f} s" + ("" if passed else " (the suite failed)")
+        if len(run.get("walls", [])) > 1:
+            measured += f", the median of {len(run['walls'])} runs ({', '.join(f'{w:.1f}' for w in run['walls'])} s)"
         yield _row(name, what, f"≤ {limit:.0f} s", measured, passed and run["wall_s"] <= limit)
 
 

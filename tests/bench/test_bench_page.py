@@ -155,6 +155,38 @@ def test_math_build_targets_judge_wall_clock_and_cpu_time_apart() -> None:
     assert {r["status"] for r in targets.evaluate({"math_build": {"skipped": "x"}}, ["math_build"])} != {"PASS"}
 
 
+def test_make_test_reports_the_median_run_and_any_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench import make_test
+
+    walls = iter([62.0, 58.0, 70.0, 9.0, 11.0, 10.0])
+    codes = iter([0, 0, 1, 0, 0, 0])
+
+    def fake_run(command: list[str], extra_env: dict[str, str]) -> dict:
+        wall, code = next(walls), next(codes)
+        summary = f"{'1 failed' if code else '9 passed'} in {wall}s"
+        return {
+            "command": " ".join(command),
+            "wall_s": wall,
+            "busy_core_s": 2 * wall,
+            "cores": 2,
+            "returncode": code,
+            "summary": summary,
+            "failed": ["FAILED t.py::x"] if code else [],
+            "load": [[0, 0, 0], [0, 0, 0]],
+            "lines": [f"{wall}s call     tests/snippets/test_fm.py::t"],
+        }
+
+    monkeypatch.setattr(make_test, "_run", fake_run)
+    out = make_test.run(runs=3)
+    assert (out["wall_s"], out["walls"], out["busy"]) == (62.0, [62.0, 58.0, 70.0], [124.0, 116.0, 140.0])
+    assert out["returncode"] == 1 and out["failed"] == ["FAILED t.py::x"]  # the third run failed
+    assert out["by_review_s"]["fm"] == 62.0  # the durations of the median run
+    assert (out["test_review"]["wall_s"], out["test_review"]["returncode"]) == (10.0, 0)
+    rows = targets.evaluate({"make_test": out}, ["make_test"])
+    assert rows[0]["status"] == "MISS" and "the median of 3 runs (62.0, 58.0, 70.0 s)" in rows[0]["measured"]
+    assert rows[1]["status"] == "PASS"
+
+
 def test_the_committed_page_shows_the_committed_results() -> None:
     """``python -m bench --page-only`` would not change docs/benchmarks.md."""
     results = json.loads(RESULTS.read_text(encoding="utf-8"))
