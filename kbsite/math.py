@@ -264,17 +264,15 @@ def has_math(html: str) -> bool:
     return 'class="arithmatex' in html
 
 
-def _formulas(html: str) -> list[tuple[re.Match[str], str, bool] | tuple[re.Match[str], None, None]]:
-    """Each arithmatex element of ``html``: its match, its TeX and whether it is display math; TeX and display are
-    ``None`` for an element that does not hold arithmatex's generic output."""
-    found: list[tuple[re.Match[str], str, bool] | tuple[re.Match[str], None, None]] = []
+def _formulas(html: str) -> list[tuple[re.Match[str], str | None, bool]]:
+    """Each arithmatex element of ``html``: its match, its TeX (``None`` for an element that does not hold
+    arithmatex's generic output) and whether it is display math."""
+    found: list[tuple[re.Match[str], str | None, bool]] = []
     for match in _MATH.finditer(html):
         tag, text = match.group("tag"), html_lib.unescape(match.group("body")).strip()
         left, right = _DELIMS[tag]
-        if text.startswith(left) and text.endswith(right):
-            found.append((match, text[len(left) : -len(right)].strip(), tag == "div"))
-        else:
-            found.append((match, None, None))
+        tex = text[len(left) : -len(right)].strip() if text.startswith(left) and text.endswith(right) else None
+        found.append((match, tex, tag == "div"))
     return found
 
 
@@ -299,7 +297,7 @@ def prerender(html: str, katex_js: Path | None = None) -> int:
             dict.fromkeys(
                 (tex, display)
                 for _, tex, display in _formulas(html)
-                if tex is not None and display is not None and (key, tex, display) not in _pending
+                if tex is not None and (key, tex, display) not in _pending
             )
         )
         if batch:
