@@ -105,7 +105,7 @@ def _copy_button_copies(page: Page) -> list[str]:
     block = page.locator(".md-content pre:visible").first
     # In the middle of the viewport: scrolled just into view, the block's top (where the button sits) can lie under
     # the sticky header, and Playwright's click then retries with pauses of up to 500 ms (about 1 s per page here).
-    block.evaluate("e => e.scrollIntoView({block: 'center'})")
+    block.evaluate("e => e.scrollIntoView({block: 'center', behavior: 'instant'})")
     block.hover()  # Material shows the button on hover
     button = block.locator("button.md-code__button[data-md-type=copy]")
     # Material adds the button when the block comes into view. Wait for it first: a click on a button that is not
