@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
+from tests.browser import accessibility
 from tests.browser.accessibility import axe_problems
 from tests.browser.support import (
     MATH_JS,
@@ -69,3 +70,31 @@ def test_the_shared_context_reports_to_the_test_that_uses_it(
     assert page.goto(served("no-such-page/")).status == 404
     assert [f for f in net.failed if "/no-such-page/" in f and "HTTP 404" in f], net.failed
     page.evaluate("() => localStorage.setItem('kb-left-behind', '1')")  # cleared when the page closes
+
+
+# A page with one violation of each kind the check must catch, light and dark: an image without a text alternative
+# (critical) and grey text on a grey box (serious); its script plays Material's palette, which follows the system.
+_FLAWED_PAGE = """<!doctype html><html lang="en"><head><title>Flawed</title></head><body><main>
+<h1>Flawed</h1><img width="40" height="40">
+<p style="color: #777; background: #888">Grey on grey.</p>
+<script>const dark = matchMedia("(prefers-color-scheme: dark)");
+const follow = () => { document.body.dataset.mdColorScheme = dark.matches ? "slate" : "default"; };
+dark.addEventListener("change", follow); follow();</script></main></body></html>"""
+
+
+@pytest.mark.parametrize("flawed", [True, False], ids=["flawed", "fixed"])
+def test_the_accessibility_check_reports_what_axe_finds(
+    page: Page, monkeypatch: pytest.MonkeyPatch, flawed: bool
+) -> None:
+    """``axe_problems`` turns axe's serious and critical violations into problems, in the light pass and in the
+    dark one, and reports nothing on the same page once it is fixed."""
+    # A page with its own styles: its styling paths must not count as judged for the site's pages.
+    monkeypatch.setattr(accessibility, "_JUDGED", {"light": set(), "dark": set()})
+    html = _FLAWED_PAGE if flawed else _FLAWED_PAGE.replace(" width=", ' alt="A dot" width=').replace("#777", "#000")
+    page.set_content(html)
+    problems = axe_problems(page, "flawed/", Report(), dark=True)
+    if not flawed:
+        assert problems == []
+        return
+    found = sorted(line.split(" (")[0] for line in problems)
+    assert found == ["axe [dark] color-contrast", "axe [light] color-contrast", "axe [light] image-alt"], problems
