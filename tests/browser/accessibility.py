@@ -9,12 +9,16 @@ what lies under it), and what they judge is decided by the stylesheets: an eleme
 and classes and those of its ancestors, since the HTML allowlist forbids inline styles (kbsite/html_policy.py). So
 they judge one visible element per *styling path* (the tags, classes and roles from ``body`` down to the element;
 inside a formula, the formula's path, the glyph's tag and classes and its colour), for text and for links, and
-each path once per scheme in a test process: a page whose every path was judged on an earlier page of the process
-runs the other rules only. Every other rule judges every element of every page.
+each path once per scheme in a session: a page whose every path was judged on an earlier page runs the other rules
+only. The processes of a session (pytest-xdist workers) tell each other which paths they have judged through the
+session folder (:class:`JudgedPaths`). Every other rule judges every element of every page.
 """
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
 from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
@@ -66,8 +70,48 @@ SAMPLE_COLOUR_TARGETS = r"""judged => {
   return [...chosen.keys()];
 }"""
 
-# The styling paths judged so far in this process, by scheme.
-_JUDGED: dict[str, set[str]] = {"light": set(), "dark": set()}
+
+class JudgedPaths:
+    """The styling paths judged so far in the session, by scheme: this process's own, and, once :meth:`share` has
+    named the session's folder, those the session's other processes have recorded there. Each process appends a
+    line (a JSON list) to its own file per scheme after each axe run, so a path counts as judged only once the run
+    that judged it is over, and its violations are in that run's test; a reader drops a last line not yet ended."""
+
+    def __init__(self) -> None:
+        self.own: dict[str, set[str]] = {"light": set(), "dark": set()}
+        self.folder: Path | None = None
+
+    def share(self, folder: Path) -> None:
+        folder.mkdir(exist_ok=True)
+        self.folder = folder
+
+    def _file(self, scheme: str, process: str = "") -> Path:
+        assert self.folder is not None
+        return self.folder / f"{process or os.environ.get('PYTEST_XDIST_WORKER', 'main')}.{scheme}.jsonl"
+
+    def paths(self, scheme: str) -> set[str]:
+        judged = set(self.own[scheme])
+        if self.folder is not None:
+            mine = self._file(scheme)
+            for other in self.folder.glob(f"*.{scheme}.jsonl"):
+                if other != mine:
+                    for line in other.read_text(encoding="utf-8").split("\n")[:-1]:
+                        judged.update(json.loads(line))
+        return judged
+
+    def add(self, scheme: str, paths: list[str]) -> None:
+        self.own[scheme].update(paths)
+        if self.folder is not None and paths:
+            with self._file(scheme).open("a", encoding="utf-8") as out:
+                out.write(json.dumps(paths) + "\n")
+
+
+_JUDGED = JudgedPaths()
+
+
+def share_judged_paths(folder: Path) -> None:
+    """Let this process skip the styling paths the session's other processes have judged (see :class:`JudgedPaths`)."""
+    _JUDGED.share(folder)
 
 
 def _is_known(page: Page, rule: str, target: list) -> bool:
@@ -115,7 +159,7 @@ def _axe(
                     f"axe [{scheme}] {v['id']} ({v['impact']}) {target}: {node['failureSummary']}\n"
                     f"    {node['html'][:160]}"
                 )
-    _JUDGED[scheme].update(sampled)
+    _JUDGED.add(scheme, sampled)
     return found, blocking
 
 
@@ -146,7 +190,7 @@ def axe_problems(page: Page, path: str, report: Report, on_scheme=None, dark: bo
     problems = []
     for scheme, _, rules in SCHEMES if dark else SCHEMES[:1]:
         # Which paths the page shows does not depend on the scheme: sample them before switching.
-        sampled = page.evaluate(SAMPLE_COLOUR_TARGETS, sorted(_JUDGED[scheme]))
+        sampled = page.evaluate(SAMPLE_COLOUR_TARGETS, sorted(_JUDGED.paths(scheme)))
         if rules == COLOUR_RULES and not sampled and on_scheme is None:
             continue
         set_scheme(page, scheme)

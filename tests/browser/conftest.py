@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from tests.browser.accessibility import share_judged_paths
 from tests.browser.support import (
     CHROMIUM,
     INSTALL_HINT,
@@ -58,7 +59,9 @@ def browser(chromium: Path) -> Iterator[Browser]:
 
 @pytest.fixture(scope="session")
 def report(served: Served, session_folder: Path) -> Iterator[Report]:
-    """What this process's tests record; tests/conftest.py merges every process's part into build/browser/."""
+    """What this process's tests record; tests/conftest.py merges every process's part into build/browser/. (The
+    accessibility checks of the session's processes share the styling paths they have judged from here on.)"""
+    share_judged_paths(session_folder / "axe-judged")
     rep = Report()
     yield rep
     parts = session_folder / "reports"

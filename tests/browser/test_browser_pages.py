@@ -89,7 +89,7 @@ def test_the_accessibility_check_reports_what_axe_finds(
     """``axe_problems`` turns axe's serious and critical violations into problems, in the light pass and in the
     dark one, and reports nothing on the same page once it is fixed."""
     # A page with its own styles: its styling paths must not count as judged for the site's pages.
-    monkeypatch.setattr(accessibility, "_JUDGED", {"light": set(), "dark": set()})
+    monkeypatch.setattr(accessibility, "_JUDGED", accessibility.JudgedPaths())
     html = _FLAWED_PAGE if flawed else _FLAWED_PAGE.replace(" width=", ' alt="A dot" width=').replace("#777", "#000")
     page.set_content(html)
     problems = axe_problems(page, "flawed/", Report(), dark=True)

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from kbsite.reviews import Review, read_front_matter
+from tests.browser.accessibility import JudgedPaths
 from tests.browser.support import sample_of
 from tests.conftest import group_scheduler, marked_groups
 from tests.helpers import SharedBuild, in_shard, parse_shard
@@ -116,3 +117,23 @@ def test_this_run_groups_the_tests_that_compare_with_transformers(request: pytes
         item.nodeid for item in request.session.items if item.nodeid.startswith("tests/snippets/test_albert.py::")
     ]
     assert all(groups[n] == "@transformers" for n in albert)
+
+
+def test_processes_share_the_styling_paths_they_have_judged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A path one worker's accessibility check has judged counts as judged in the others, per scheme, once its
+    record is complete; a record still being written is not read."""
+    workers = {}
+    for name in ("gw0", "gw1"):
+        monkeypatch.setenv("PYTEST_XDIST_WORKER", name)
+        workers[name] = JudgedPaths()
+        workers[name].share(tmp_path / "judged")
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw0")
+    workers["gw0"].add("light", ["text body>P", "link body>P>A"])
+    workers["gw0"].add("dark", ["text body>H1"])
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
+    assert workers["gw1"].paths("light") == {"text body>P", "link body>P>A"}
+    assert workers["gw1"].paths("dark") == {"text body>H1"}
+    with (tmp_path / "judged" / "gw0.light.jsonl").open("a", encoding="utf-8") as out:
+        out.write('["text body>UL>LI"')  # gw0 in the middle of a write
+    assert workers["gw1"].paths("light") == {"text body>P", "link body>P>A"}
+    assert JudgedPaths().paths("light") == set()  # a process that shares nothing sees only its own
