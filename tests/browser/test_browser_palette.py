@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page
 
-from tests.browser.support import NetLog, Served, wait_until_quiet
+from tests.browser.support import NetLog, Served, use_small_search_index, wait_until_quiet
 
 TOGGLE = "form[data-md-component=palette] label.md-header__button:visible"
 STATE_JS = """() => ({scheme: document.body.dataset.mdColorScheme, media: document.body.dataset.mdColorMedia,
@@ -31,6 +31,9 @@ def _toggle(page: Page, expected_label: str) -> None:
 
 
 def test_toggle_cycles_through_system_light_and_dark_and_is_remembered(page: Page, net: NetLog, served: Served) -> None:
+    """The pages get a search index of no documents (:func:`tests.browser.support.use_small_search_index`): each of
+    the four page loads would otherwise index the whole site again."""
+    use_small_search_index(page.context, served)
     page.emulate_media(color_scheme="dark")  # a system in dark mode, so "light" is a real choice
     _load(page, net, served())
     state = page.evaluate(STATE_JS)

@@ -209,10 +209,11 @@ def test_math_survives_instant_navigation_between_reviews(page: Page, net: NetLo
     (through the reviews index when the page's navigation does not list it), then step back and forward in history:
     no full page load happens, and each review arrives with all of its math typeset (by the build: no KaTeX script
     is ever requested). The sample is :func:`tests.browser.support.sampled_reviews`; every review's math is checked
-    on its own page load above."""
+    on its own page load above. The pages get a search index of no documents, as the page checks do."""
     sample = [r.slug for r in sampled_reviews()]
     start = f"reviews/{sample[0]}/" if len(sample) > 1 else "reviews/"
     tour = [f"reviews/{s}/" for s in sample[1:] + sample[:1]]
+    use_small_search_index(page.context, served)
     page.goto(served(start), wait_until="load")
     page.evaluate("() => { window.__kbMarker = 'no full page load'; }")  # a full page load would lose it
 
