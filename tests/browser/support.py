@@ -115,8 +115,8 @@ def use_small_search_index(context, served: Served) -> None:
     """Answer the context's request for search/search_index.json with the site's search configuration and no
     documents. The request is made and recorded as on any page, but the search worker does not index the whole site
     again, which would cost each of N page loads time in proportion to N (about a second of CPU per load at 12
-    reviews). The page checks, the palette test and the navigation tour use this; the search tests, which type
-    queries, load the real index."""
+    reviews). Every browser test that loads a page uses this, except the search tests, which type queries and load
+    the real index."""
     if getattr(context, "kb_small_search_index", False):
         return  # the worker's shared context has it already
     context.kb_small_search_index = True

@@ -52,6 +52,7 @@ def test_page_is_clean_and_accessible(
 
 def test_requests_to_other_hosts_are_recorded_and_never_sent(page: Page, net: NetLog, served: Served) -> None:
     """The guard every test relies on: a third-party request is seen, and aborted before it leaves."""
+    use_small_search_index(page.context, served)
     page.goto(served(), wait_until="load")
     outcome = page.evaluate(
         """() => fetch("https://example.invalid/x.js").then(() => "sent", e => "blocked: " + e.message)"""
@@ -67,6 +68,7 @@ def test_the_shared_context_reports_to_the_test_that_uses_it(
 ) -> None:
     """The page checks share one context per worker: what goes wrong on a page still reaches its own test."""
     page = page_of_shared_context
+    use_small_search_index(page.context, served)
     assert page.goto(served("no-such-page/")).status == 404
     assert [f for f in net.failed if "/no-such-page/" in f and "HTTP 404" in f], net.failed
     page.evaluate("() => localStorage.setItem('kb-left-behind', '1')")  # cleared when the page closes
