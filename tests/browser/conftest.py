@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,11 +20,13 @@ from tests.browser.support import (
     CHROMIUM,
     INSTALL_HINT,
     LAUNCH_ARGS,
-    VIEWPORT,
     NetLog,
+    Relay,
     Report,
     Served,
+    SharedTab,
     in_ci,
+    recorded_context,
 )
 from tests.helpers import Build
 
@@ -79,26 +80,10 @@ def net(served: Served, report: Report) -> Iterator[NetLog]:
     report.add(log)
 
 
-def _recorded_context(browser: Browser, served: Served, log: NetLog | _Relay) -> BrowserContext:
-    """A new context whose every request, console error and page error goes to ``log``; other hosts are aborted.
-    (Playwright's routing also turns the HTTP cache off: every page load fetches everything.)"""
-    ctx = browser.new_context(base_url=served.url, viewport=VIEWPORT, color_scheme="light")
-    ctx.set_default_timeout(10_000)
-    # Nothing leaves the machine: any URL outside the served origin is aborted before it is sent.
-    ctx.route(re.compile(r"^(?!" + re.escape(served.origin) + r"(/|$))"), lambda route: route.abort("blockedbyclient"))
-    ctx.on("request", log.on_request)
-    ctx.on("requestfinished", log.on_request_finished)
-    ctx.on("requestfailed", log.on_request_failed)
-    ctx.on("response", log.on_response)
-    ctx.on("console", log.on_console)
-    ctx.on("weberror", lambda error: log.on_page_error(error.error))
-    return ctx
-
-
 @pytest.fixture
 def context(browser: Browser, served: Served, net: NetLog) -> Iterator[BrowserContext]:
     """A fresh context (empty cache and storage) whose every request is recorded; other hosts are aborted."""
-    ctx = _recorded_context(browser, served, net)
+    ctx = recorded_context(browser, served, net)
     yield ctx
     ctx.close()
 
@@ -108,38 +93,25 @@ def page(context: BrowserContext) -> Page:
     return context.new_page()
 
 
-class _Relay:
-    """Hands the events of the shared context to the NetLog of the test using it now, and drops them in between."""
-
-    def __init__(self) -> None:
-        self.log: NetLog | None = None
-
-    def __getattr__(self, name: str):
-        if not name.startswith("on_"):
-            raise AttributeError(name)
-        return lambda event: None if self.log is None else getattr(self.log, name)(event)
-
-
 @pytest.fixture(scope="session")
-def _shared_context(browser: Browser, served: Served) -> Iterator[tuple[BrowserContext, _Relay]]:
-    relay = _Relay()
-    ctx = _recorded_context(browser, served, relay)
-    yield ctx, relay
+def _shared_context(browser: Browser, served: Served) -> Iterator[tuple[SharedTab, Relay]]:
+    relay = Relay()
+    ctx = recorded_context(browser, served, relay)
+    yield SharedTab(ctx), relay
     ctx.close()
 
 
 @pytest.fixture
-def page_of_shared_context(_shared_context: tuple[BrowserContext, _Relay], net: NetLog) -> Iterator[Page]:
-    """A new page in the worker's one shared context, for the tests that load a single page and check it without
-    interacting (starting and closing a context costs Chromium about 0.1 s of CPU). The page's requests and errors
-    go to this test's NetLog; what the page stored (localStorage, sessionStorage) is cleared when it closes, and
-    the HTTP cache is off in every context, so each test still sees a first view."""
-    ctx, relay = _shared_context
+def page_of_shared_context(_shared_context: tuple[SharedTab, Relay], net: NetLog) -> Iterator[Page]:
+    """The one tab of the worker's one shared context (:class:`SharedTab`), for the tests that load a single page
+    and check it without interacting (starting and closing a context costs Chromium about 0.1 s of CPU). The page's
+    requests and errors go to this test's NetLog, up to the tab's return to about:blank after the test."""
+    tab, relay = _shared_context
     relay.log = net
-    page = ctx.new_page()
-    yield page
     try:
-        page.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
+        yield tab.page()
     finally:
-        page.close()  # events of the page up to its closing reach this test's log, later ones none
-        relay.log = None
+        try:
+            tab.reset()
+        finally:
+            relay.log = None  # later events (none are expected on about:blank) reach no test

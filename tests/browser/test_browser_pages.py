@@ -5,19 +5,22 @@ dark. Review pages get the same checks in test_browser_reviews.py, from the one 
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
 
 from tests.browser import accessibility
 from tests.browser.accessibility import axe_problems
 from tests.browser.support import (
     MATH_JS,
     NetLog,
+    Relay,
     Report,
     Served,
+    SharedTab,
     built_page_paths,
     is_sampled_page,
     load_problems,
     page_paths,
+    recorded_context,
     review_slugs,
     use_small_search_index,
     wait_until_quiet,
@@ -71,7 +74,27 @@ def test_the_shared_context_reports_to_the_test_that_uses_it(
     use_small_search_index(page.context, served)
     assert page.goto(served("no-such-page/")).status == 404
     assert [f for f in net.failed if "/no-such-page/" in f and "HTTP 404" in f], net.failed
-    page.evaluate("() => localStorage.setItem('kb-left-behind', '1')")  # cleared when the page closes
+    page.evaluate("() => localStorage.setItem('kb-left-behind', '1')")  # cleared when the tab is reset
+
+
+def test_the_shared_tab_is_reused_and_left_as_a_new_one(browser: Browser, served: Served) -> None:
+    """The shared context's tab goes to the next test with nothing of the last one: no stored data, the light
+    system scheme, about:blank."""
+    context = recorded_context(browser, served, Relay())
+    try:
+        tab = SharedTab(context)
+        page = tab.page()
+        page.goto(served("tags/"))
+        page.evaluate("() => { localStorage.setItem('kb-left', '1'); sessionStorage.setItem('kb-left', '1'); }")
+        page.emulate_media(color_scheme="dark")
+        tab.reset()
+        assert tab.page() is page and page.url == "about:blank"
+        page.goto(served("tags/"))
+        left = """() => [localStorage.getItem('kb-left'), sessionStorage.getItem('kb-left'),
+                        matchMedia('(prefers-color-scheme: dark)').matches]"""
+        assert page.evaluate(left) == [None, None, False]
+    finally:
+        context.close()
 
 
 # A page with one violation of each kind the check must catch, light and dark: an image without a text alternative
