@@ -103,8 +103,8 @@ def _shared_context(browser: Browser, served: Served) -> Iterator[tuple[SharedTa
 
 @pytest.fixture
 def page_of_shared_context(_shared_context: tuple[SharedTab, Relay], net: NetLog) -> Iterator[Page]:
-    """The one tab of the worker's one shared context (:class:`SharedTab`), for the tests that load a single page
-    and check it without interacting (starting and closing a context costs Chromium about 0.1 s of CPU). The page's
+    """The one tab of the worker's one shared context (:class:`SharedTab`), for the tests that check one page load:
+    the page checks and the review pages (whose clicks, on the sampled reviews, stay on the page). The page's
     requests and errors go to this test's NetLog, up to the tab's return to about:blank after the test."""
     tab, relay = _shared_context
     relay.log = net

@@ -462,7 +462,8 @@ class SharedTab:
     that a first view would not have: the HTTP cache is off in every context (Playwright's routing), so each page
     load fetches everything again, and :meth:`reset` clears what the page stored, sets the system's colour scheme
     back to light and leaves the tab on about:blank, so a new page load starts from nothing. A test that changes
-    anything else about its tab (viewport, other emulated media, page handlers) uses the ``page`` fixture instead."""
+    anything else about its tab (viewport, other emulated media, a page handler it does not remove) uses the ``page``
+    fixture instead."""
 
     def __init__(self, context: BrowserContext) -> None:
         self.context = context

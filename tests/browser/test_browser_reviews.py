@@ -137,21 +137,30 @@ def _citation_lands(page: Page) -> list[str]:
 
 
 @pytest.mark.parametrize("slug", SLUGS)
-def test_review_page(page: Page, net: NetLog, served: Served, report: Report, slug: str) -> None:
+def test_review_page(page_of_shared_context: Page, net: NetLog, served: Served, report: Report, slug: str) -> None:
     """A review's first view (empty cache), all from one page load: it loads cleanly and within the weight budget;
     its math, code blocks and citations render; it does not move under the reader (layout shift); axe finds nothing
     serious, light and (for a sampled review) dark; with KB_SCREENSHOTS=1, screenshots of it go to
     screenshots/<slug>-light.png and -dark.png (git-ignored); on a sampled review, its copy button copies and a
     citation click lands.
-    The page gets a search index of no documents (:func:`tests.browser.support.use_small_search_index`)."""
+    The page gets a search index of no documents (:func:`tests.browser.support.use_small_search_index`) and loads in
+    the worker's shared tab (:class:`tests.browser.support.SharedTab`), which starts each test on about:blank."""
+    page = page_of_shared_context
     path = f"reviews/{slug}/"
     sampled = is_sampled_page(path)
     use_small_search_index(page.context, served)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     responses: list[Response] = []
-    page.on("response", lambda response: responses.append(response))
-    response = page.goto(served(path), wait_until="load")
-    wait_until_quiet(page, net)  # fonts, the search index and the favicon come after "load"
+
+    def collect(response: Response) -> None:
+        responses.append(response)
+
+    page.on("response", collect)  # this test's only: the tab goes on to the next test
+    try:
+        response = page.goto(served(path), wait_until="load")
+        wait_until_quiet(page, net)  # fonts, the search index and the favicon come after "load"
+    finally:
+        page.remove_listener("response", collect)
     problems = load_problems(response, net, served)
 
     weight = report.weights[slug] = _first_view_weight(responses)
