@@ -85,9 +85,10 @@ class JudgedPaths:
         folder.mkdir(exist_ok=True)
         self.folder = folder
 
-    def _file(self, scheme: str, process: str = "") -> Path:
+    def _file(self, scheme: str) -> Path:
+        """This process's record for ``scheme``."""
         assert self.folder is not None
-        return self.folder / f"{process or os.environ.get('PYTEST_XDIST_WORKER', 'main')}.{scheme}.jsonl"
+        return self.folder / f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.{scheme}.jsonl"
 
     def paths(self, scheme: str) -> set[str]:
         judged = set(self.own[scheme])
