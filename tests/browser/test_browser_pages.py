@@ -123,3 +123,18 @@ def test_the_accessibility_check_reports_what_axe_finds(
         return
     found = sorted(line.split(" (")[0] for line in problems)
     assert found == ["axe [dark] color-contrast", "axe [light] color-contrast", "axe [light] image-alt"], problems
+
+
+def test_the_reviews_index_table_fits_a_desktop_window(
+    page_of_shared_context: Page, net: NetLog, served: Served
+) -> None:
+    """At the suite's 1280 px window the index's table is shown whole, no column cut off behind a sideways scroll:
+    the page has no table of contents, so the table gets its width."""
+    page = page_of_shared_context
+    use_small_search_index(page.context, served)
+    page.goto(served("reviews/"), wait_until="load")
+    wait_until_quiet(page, net)
+    fits = """() => [...document.querySelectorAll(".kb-reviews-index .md-typeset__scrollwrap")]
+        .map(w => [w.scrollWidth, w.clientWidth])"""
+    widths = page.evaluate(fits)
+    assert len(widths) == 1 and widths[0][0] <= widths[0][1], widths
