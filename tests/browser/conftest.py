@@ -27,6 +27,7 @@ from tests.browser.support import (
     SharedTab,
     in_ci,
     recorded_context,
+    use_small_search_index,
 )
 from tests.helpers import Build
 
@@ -97,6 +98,7 @@ def page(context: BrowserContext) -> Page:
 def _shared_context(browser: Browser, served: Served) -> Iterator[tuple[SharedTab, Relay]]:
     relay = Relay()
     ctx = recorded_context(browser, served, relay)
+    use_small_search_index(ctx, served)  # every page it loads is checked, none searched
     yield SharedTab(ctx), relay
     ctx.close()
 
@@ -104,7 +106,8 @@ def _shared_context(browser: Browser, served: Served) -> Iterator[tuple[SharedTa
 @pytest.fixture
 def page_of_shared_context(_shared_context: tuple[SharedTab, Relay], net: NetLog) -> Iterator[Page]:
     """The one tab of the worker's one shared context (:class:`SharedTab`), for the tests that check one page load:
-    the page checks and the review pages (whose clicks, on the sampled reviews, stay on the page). The page's
+    the page checks and the review pages (whose clicks, on the sampled reviews, stay on the page). Its pages get
+    a search index of no documents (:func:`tests.browser.support.use_small_search_index`). The page's
     requests and errors go to this test's NetLog, up to the tab's return to about:blank after the test."""
     tab, relay = _shared_context
     relay.log = net

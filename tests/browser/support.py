@@ -119,10 +119,7 @@ def use_small_search_index(context, served: Served) -> None:
     documents. The request is made and recorded as on any page, but the search worker does not index the whole site
     again, which would cost each of N page loads time in proportion to N (about a second of CPU per load at 12
     reviews). Every browser test that loads a page uses this, except the search tests, which type queries and load
-    the real index."""
-    if getattr(context, "kb_small_search_index", False):
-        return  # the worker's shared context has it already
-    context.kb_small_search_index = True
+    the real index. The worker's shared context has it from the start (``page_of_shared_context``)."""
     body = _small_search_index(served.site)
     context.route(
         served("search/search_index.json"),

@@ -44,7 +44,6 @@ def test_page_is_clean_and_accessible(
     page opens in the worker's shared context (see ``page_of_shared_context``)."""
     page = page_of_shared_context
     sampled = is_sampled_page(path)
-    use_small_search_index(page.context, served)
     response = page.goto(served(path), wait_until="load")
     wait_until_quiet(page, net)  # fonts, the search index and the favicon come after "load"
     problems = load_problems(response, net, served)
@@ -71,7 +70,6 @@ def test_the_shared_context_reports_to_the_test_that_uses_it(
 ) -> None:
     """The page checks share one context per worker: what goes wrong on a page still reaches its own test."""
     page = page_of_shared_context
-    use_small_search_index(page.context, served)
     assert page.goto(served("no-such-page/")).status == 404
     assert [f for f in net.failed if "/no-such-page/" in f and "HTTP 404" in f], net.failed
     page.evaluate("() => localStorage.setItem('kb-left-behind', '1')")  # cleared when the tab is reset
@@ -131,7 +129,6 @@ def test_the_reviews_index_table_fits_a_desktop_window(
     """At the suite's 1280 px window the index's table is shown whole, no column cut off behind a sideways scroll:
     the page has no table of contents, so the table gets its width."""
     page = page_of_shared_context
-    use_small_search_index(page.context, served)
     page.goto(served("reviews/"), wait_until="load")
     wait_until_quiet(page, net)
     fits = """() => [...document.querySelectorAll(".kb-reviews-index .md-typeset__scrollwrap")]

@@ -148,7 +148,6 @@ def test_review_page(page_of_shared_context: Page, net: NetLog, served: Served, 
     page = page_of_shared_context
     path = f"reviews/{slug}/"
     sampled = is_sampled_page(path)
-    use_small_search_index(page.context, served)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     responses: list[Response] = []
 
