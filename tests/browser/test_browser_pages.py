@@ -72,7 +72,6 @@ def test_the_shared_context_reports_to_the_test_that_uses_it(
     page = page_of_shared_context
     assert page.goto(served("no-such-page/")).status == 404
     assert [f for f in net.failed if "/no-such-page/" in f and "HTTP 404" in f], net.failed
-    page.evaluate("() => localStorage.setItem('kb-left-behind', '1')")  # cleared when the tab is reset
 
 
 def test_the_shared_tab_is_reused_and_left_as_a_new_one(browser: Browser, served: Served) -> None:
