@@ -195,34 +195,38 @@ def _electra(el: dict[str, Any]) -> str:
 
 def _site_build(site: dict[str, Any]) -> str:
     rows = []
+    # Results from before the reference configuration existed have no "mkdocstrings" build.
+    reference = all("mkdocstrings" in r for r in site["rows"])
     for r in site["rows"]:
         p, b = r["project"], r["bare"]
-        rows.append(
-            (
-                r["reviews"],
-                p["pages"],
-                b["pages"],
-                f"{duration(p['cpu_s'])}, {duration(p['wall_s'])}",
-                f"{duration(b['cpu_s'])}, {duration(b['wall_s'])}",
-                f"{p['cpu_ms_per_page']:.1f}, {p['ms_per_page']:.1f}",
-                f"{b['cpu_ms_per_page']:.1f}, {b['ms_per_page']:.1f}",
-                f"{factor(r['cpu_ratio'])}, {factor(r['ratio'])}",
-            )
-        )
+        row = [
+            r["reviews"],
+            p["pages"],
+            b["pages"],
+            f"{duration(p['cpu_s'])}, {duration(p['wall_s'])}",
+            f"{duration(b['cpu_s'])}, {duration(b['wall_s'])}",
+            f"{p['cpu_ms_per_page']:.1f}, {p['ms_per_page']:.1f}",
+            f"{b['cpu_ms_per_page']:.1f}, {b['ms_per_page']:.1f}",
+            f"{factor(r['cpu_ratio'])}, {factor(r['ratio'])}",
+        ]
+        if reference:
+            m = r["mkdocstrings"]
+            row += [f"{m['pages']}, {duration(m['cpu_s'])}", factor(r["mkdocstrings_cpu_ratio"])]
+        rows.append(tuple(row))
+    header = [
+        "N",
+        "pages (project)",
+        "pages (bare)",
+        "project (CPU, wall)",
+        "bare (CPU, wall)",
+        "project ms/page (CPU, wall)",
+        "bare ms/page (CPU, wall)",
+        "project ÷ bare (CPU, wall)",
+    ]
+    if reference:
+        header += ["Material + mkdocstrings (pages, CPU)", "project ÷ Material + mkdocstrings (CPU)"]
     out = [
-        _table(
-            [
-                "N",
-                "pages (project)",
-                "pages (bare)",
-                "project (CPU, wall)",
-                "bare (CPU, wall)",
-                "project ms/page (CPU, wall)",
-                "bare ms/page (CPU, wall)",
-                "project ÷ bare (CPU, wall)",
-            ],
-            rows,
-        ),
+        _table(header, rows),
         "Builds per size and configuration: "
         + ", ".join(f"N = {n}: {b}" for n, b in site["builds_per_size"].items())
         + f". Links to API pages that bare Material reports missing at N = {site['rows'][-1]['reviews']}: "

@@ -110,7 +110,10 @@ def _site_build(site: dict[str, Any], path: Path) -> None:
     fig, (per_page, whole) = plt.subplots(1, 2, figsize=(8, 3.4))
     rows = site["rows"]
     ns = [r["reviews"] for r in rows]
-    for i, (name, label) in enumerate((("project", "project"), ("bare", "bare Material, same docs"))):
+    configs = [("project", "project"), ("bare", "bare Material, same docs")]
+    if all("mkdocstrings" in r for r in rows):
+        configs.append(("mkdocstrings", "Material + mkdocstrings, same API pages"))
+    for i, (name, label) in enumerate(configs):
         per_page.plot(ns, [r[name]["cpu_ms_per_page"] for r in rows], color=f"C{i}", marker="o", label=label)
         whole.plot(ns, [r[name]["cpu_s"] for r in rows], color=f"C{i}", marker="o", label=label)
         first = rows[0][name]["cpu_s"]

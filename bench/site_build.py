@@ -11,8 +11,12 @@ the kb plugin generates for every review renders a module of a real review's siz
   the hand-written nav) but runs ``plugins: [search]`` only. Without the kb plugin the reviews are outside the nav
   and the reviews' links to their API pages lead nowhere; the bare configuration reports both at info level and
   the benchmark counts them. Every other warning fails the build.
+* ``mkdocstrings``: a reference, not a target: bare Material plus the project's mkdocstrings plugin, building the
+  same docs and the same API pages, each written as the file the kb plugin generates (``api/<module>.md`` holding
+  ``::: snippets.<module>``) in a copy of the docs folder (:func:`write_api_docs`). The project's build ÷ this one
+  is what the kb plugin itself adds: its citations, paper cards, math, HTML checks, topic pages and navigation.
 
-Both are ``mkdocs build --strict`` in a fresh process, alternating, timed by wall clock (start-up included) and by
+All are ``mkdocs build --strict`` in a fresh process, alternating, timed by wall clock (start-up included) and by
 the CPU time of the process. At the smallest and the largest N one more project build runs inside this process with a
 timer around every hook of ``KbPlugin`` (the plugin's own time per hook) and a timer plugin that measures each page's
 Markdown phase (``on_pre_page`` to ``on_page_content``) and template phase (``on_page_context`` to
@@ -71,6 +75,8 @@ validation:
   links:
     not_found: info
 """
+# The docs folder of the ``mkdocstrings`` configuration: the docs, plus an API page file per module.
+MKDOCSTRINGS_DOCS = "docs-mkdocstrings"
 _NOT_FOUND = re.compile(r"^INFO\s+-\s+Doc file '[^']+' contains a link '[^']+', but the target '[^']+' is not found")
 
 
@@ -97,6 +103,45 @@ def write_reviews(project: Path, n: int) -> None:
             page = page.replace("{{" + name + "}}", value)
         (project / "docs" / "reviews" / f"{slug(i)}.md").write_text(page, encoding="utf-8")
         (project / "snippets" / f"{slug(i)}.py").write_text(module, encoding="utf-8")
+
+
+def plugin_block(config_text: str, name: str) -> str:
+    """The lines of ``config_text``'s ``plugins:`` list that configure plugin ``name`` (its item and everything
+    indented under it), so that the reference configuration runs it exactly as the project does."""
+    match = re.search(
+        rf"^(?P<indent> *)- {re.escape(name)}:\n(?:(?P=indent) {{3,}}\S.*\n|[ \t]*\n)*", config_text, re.M
+    )
+    if match is None:
+        raise ValueError(f"mkdocs.yml: no plugin '{name}' configured in a block of its own")
+    return match.group().rstrip() + "\n"
+
+
+def mkdocstrings_config(project: Path) -> str:
+    """:data:`BARE_CONFIG` plus the project's mkdocstrings plugin, on the docs folder :func:`write_api_docs` fills."""
+    block = plugin_block((project / "mkdocs.yml").read_text(encoding="utf-8"), "mkdocstrings")
+    return BARE_CONFIG.replace("  - search\n", "  - search\n" + block, 1) + f"docs_dir: {MKDOCSTRINGS_DOCS}\n"
+
+
+def write_api_docs(project: Path) -> int:
+    """Fill ``<project>/docs-mkdocstrings`` with the docs (linked, so new reviews show up) and, in its ``api``
+    folder, the API page of every module the reviews name, as the kb plugin generates it. Returns their number."""
+    from kbsite.plugin.api_pages import api_modules
+    from kbsite.reviews import load_reviews
+
+    docs, target = project / "docs", project / MKDOCSTRINGS_DOCS
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir()
+    for entry in docs.iterdir():
+        if entry.name != "api":
+            (target / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
+    (target / "api").mkdir()
+    for entry in (docs / "api").iterdir():
+        (target / "api" / entry.name).symlink_to(entry)
+    modules = api_modules(load_reviews(project))
+    for module in modules:
+        (target / "api" / f"{module}.md").write_text(f"::: snippets.{module}\n", encoding="utf-8")
+    return len(modules)
 
 
 def _html_pages(site: Path) -> int:
@@ -258,19 +303,23 @@ def run(quick: bool = False) -> dict[str, Any]:
     rows, profiles = [], []
     with tempfile.TemporaryDirectory(prefix="kb-bench-site-") as tmp:
         project = copy_project(Path(tmp) / "project")
-        (project / "mkdocs-bare.yml").write_text(BARE_CONFIG, encoding="utf-8")
+        configs = {"project": "mkdocs.yml", "bare": "mkdocs-bare.yml", "mkdocstrings": "mkdocs-mkdocstrings.yml"}
+        (project / configs["bare"]).write_text(BARE_CONFIG, encoding="utf-8")
+        (project / configs["mkdocstrings"]).write_text(mkdocstrings_config(project), encoding="utf-8")
         for n in sizes:
             write_reviews(project, n)
-            builds: dict[str, list[dict[str, Any]]] = {"project": [], "bare": []}
+            write_api_docs(project)
+            builds: dict[str, list[dict[str, Any]]] = {name: [] for name in configs}
             before = load()
             for r in range(1 if quick else BUILDS[n]):
-                for name in ["project", "bare"] if r % 2 == 0 else ["bare", "project"]:
-                    config = "mkdocs.yml" if name == "project" else "mkdocs-bare.yml"
-                    builds[name].append(_build(project, config, Path(tmp) / f"site-{name}"))
+                order = list(configs) if r % 2 == 0 else list(reversed(configs))
+                for name in order:
+                    builds[name].append(_build(project, configs[name], Path(tmp) / f"site-{name}"))
             row: dict[str, Any] = {"reviews": n, "load": [before, load()]}
             row.update({name: _summary(runs) for name, runs in builds.items()})
             row["ratio"] = row["project"]["wall_s"] / row["bare"]["wall_s"]
             row["cpu_ratio"] = row["project"]["cpu_s"] / row["bare"]["cpu_s"]
+            row["mkdocstrings_cpu_ratio"] = row["project"]["cpu_s"] / row["mkdocstrings"]["cpu_s"]
             rows.append(row)
             if n in (sizes[0], sizes[-1]):
                 profiles.append({"reviews": n, **profile(project, Path(tmp) / "site-profile")})

@@ -73,6 +73,10 @@ class KbPlugin(BasePlugin[KbConfig]):
         if self.bib.path is not None and self.bib.path.is_file():
             files.append(File.generated(config, self.bib.path.name, abs_src_path=str(self.bib.path)))
         self.api_module_by_uri = {api_uri(r.module): r.module for r in self.reviews}
+        # Each API page names the reviews of its module: grouped once, not searched for on every page.
+        self.reviews_by_module: dict[str, list[Review]] = {}
+        for review in self.reviews:
+            self.reviews_by_module.setdefault(review.module, []).append(review)
         built_apis = {api_uri(r.module) for r in self.built}
         generated = api_files(self.reviews, config, self.root) + topic_files(self.reviews, config)
         for file in generated + source_files(self.reviews, config, self.root):
@@ -150,7 +154,7 @@ class KbPlugin(BasePlugin[KbConfig]):
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         module = self.api_module_by_uri.get(page.file.src_uri)
         if module is not None:
-            html = add_source_note(html, module, self.reviews, page.url)
+            html = add_source_note(html, module, self.reviews_by_module[module], page.url)
         where, text = self._source(page)
         _report(html_policy.html_problems(html, where, text))
         # Typesetting starts now, on a background thread, while MkDocs converts the other pages; on_post_page takes

@@ -1,0 +1,103 @@
+"""The site-build benchmark's reference configuration: Material with the project's mkdocstrings, on the same API
+pages as files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bench import page, site_build
+from tests.helpers import ROOT
+
+
+class _Loader(yaml.SafeLoader):
+    """Reads mkdocs.yml's own keys, its tags (``!ENV``, ``!relative``) as plain values and ``INHERIT`` unfollowed."""
+
+
+_Loader.add_multi_constructor(
+    "!",
+    lambda loader, suffix, node: (
+        loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else loader.construct_sequence(node)
+    ),
+)
+
+
+def yaml_load(text: str) -> dict:
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+
+
+def _plugins(text: str) -> dict:
+    items = yaml_load(text)["plugins"]
+    return {
+        next(iter(i)) if isinstance(i, dict) else i: (next(iter(i.values())) if isinstance(i, dict) else None)
+        for i in items
+    }
+
+
+def test_the_reference_runs_search_and_mkdocstrings_exactly_as_the_project_configures_it() -> None:
+    project = _plugins((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    reference_text = site_build.mkdocstrings_config(ROOT)
+    reference = _plugins(reference_text)
+    assert list(reference) == ["search", "mkdocstrings"]
+    assert reference["mkdocstrings"] == project["mkdocstrings"]
+    assert yaml_load(reference_text)["docs_dir"] == site_build.MKDOCSTRINGS_DOCS
+
+
+def test_a_plugin_without_a_block_of_its_own_is_an_error() -> None:
+    with pytest.raises(ValueError, match="no plugin 'mkdocstrings'"):
+        site_build.plugin_block("plugins:\n  - search\n  - mkdocstrings\n", "mkdocstrings")
+
+
+def test_the_plugin_block_ends_where_its_indentation_does() -> None:
+    text = "plugins:\n  - a:\n      x: 1\n\n      y: [2]\n  - b:\n      z: 3\nnav: []\n"
+    assert site_build.plugin_block(text, "a") == "  - a:\n      x: 1\n\n      y: [2]\n"
+    assert site_build.plugin_block(text, "b") == "  - b:\n      z: 3\n"
+
+
+def test_the_reference_docs_hold_the_docs_and_one_api_page_per_module(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    (docs / "reviews").mkdir(parents=True)
+    (docs / "api").mkdir()
+    (docs / "index.md").write_text("# Home\n", encoding="utf-8")
+    (docs / "api" / "index.md").write_text("# API\n", encoding="utf-8")
+    (docs / "reviews" / "index.md").write_text("# Reviews\n", encoding="utf-8")
+    for slug, front in (("one", "snippet: snippets.one\n"), ("two", ""), ("three", "snippet: snippets.one\n")):
+        (docs / "reviews" / f"{slug}.md").write_text(f"---\ntitle: {slug}\n{front}---\n# {slug}\n", encoding="utf-8")
+
+    assert site_build.write_api_docs(tmp_path) == 2
+    target = tmp_path / site_build.MKDOCSTRINGS_DOCS
+    assert sorted(p.name for p in (target / "api").iterdir()) == ["index.md", "one.md", "two.md"]
+    assert (target / "api" / "one.md").read_text(encoding="utf-8") == "::: snippets.one\n"
+    assert (target / "index.md").read_text(encoding="utf-8") == "# Home\n"
+    (docs / "reviews" / "four.md").write_text("---\ntitle: four\n---\n# four\n", encoding="utf-8")
+    assert (target / "reviews" / "four.md").exists()  # the docs are linked, not copied
+    assert site_build.write_api_docs(tmp_path) == 3  # and a second call starts afresh
+    assert not (docs / "api" / "one.md").exists()  # the project's own docs are left alone
+
+
+def _row(n: int, with_reference: bool) -> dict:
+    def config(cpu: float, pages: int) -> dict:
+        return {
+            "cpu_s": cpu,
+            "wall_s": cpu,
+            "pages": pages,
+            "cpu_ms_per_page": cpu / pages * 1e3,
+            "ms_per_page": cpu / pages * 1e3,
+            "missing_link_notices": 0,
+        }
+
+    row = {"reviews": n, "project": config(3.0 * n, 2 * n), "bare": config(1.0 * n, n), "ratio": 3.0, "cpu_ratio": 3.0}
+    if with_reference:
+        row["mkdocstrings"] = config(2.4 * n, 2 * n)
+        row["mkdocstrings_cpu_ratio"] = 1.25
+    return row
+
+
+def test_the_page_shows_the_reference_only_when_every_size_measured_it() -> None:
+    site = {"rows": [_row(100, True), _row(1000, True)], "builds_per_size": {"100": 1, "1000": 1}}
+    text = page._site_build(site)
+    assert "project ÷ Material + mkdocstrings (CPU)" in text and "| 1.25× |" in text
+    site["rows"][0] = _row(100, False)
+    assert "mkdocstrings" not in page._site_build(site)
