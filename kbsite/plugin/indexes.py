@@ -83,7 +83,8 @@ def reviews_table(reviews: list[Review], bib: Bibliography) -> str:
     """The reviews index as a Markdown table (links relative to ``reviews/index.md``).
 
     The table lists every review and needs no JavaScript; ``assets/javascripts/reviews-filter.js`` adds filters
-    by topic, tag, venue and year and a sort order on top of it, reading the cells.
+    by topic, tag, venue and year and a sort order on top of it, reading the cells. A module name may wrap only
+    after ``snippets.`` (``<wbr>``, which copying leaves out), never inside a word (``kb.css``).
     """
     rows = ["| Review | Authors | Year | Venue | Topic | Tags | Snippet |", "|---|---|---|---|---|---|---|"]
     for r in reviews:
@@ -91,6 +92,6 @@ def reviews_table(reviews: list[Review], bib: Bibliography) -> str:
         rows.append(
             f"| [{_cell(r.title)}]({r.slug}.md) | {_cell(authors)} | {r.meta.get('year', '')} | "
             f"{_cell(str(r.meta.get('venue', '')))} | {_cell(r.topic)} | {_cell(', '.join(r.tags))} | "
-            f"[`snippets.{r.module}`](../api/{r.module}.md) |"
+            f"[<code>snippets.<wbr>{r.module}</code>](../api/{r.module}.md) |"
         )
     return '<div class="kb-reviews-index" markdown>\n\n' + "\n".join(rows) + "\n\n</div>"

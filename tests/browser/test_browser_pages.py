@@ -126,7 +126,8 @@ def test_the_reviews_index_table_fits_a_desktop_window(
     page_of_shared_context: Page, net: NetLog, served: Served
 ) -> None:
     """At the suite's 1280 px window the index's table is shown whole, no column cut off behind a sideways scroll:
-    the page has no table of contents, so the table gets its width."""
+    the page has no table of contents, so the table gets its width. A snippet module's name wraps only after
+    "snippets." (it broke inside the name, "snippets.al|bert", before the index marked where it may wrap)."""
     page = page_of_shared_context
     page.goto(served("reviews/"), wait_until="load")
     wait_until_quiet(page, net)
@@ -134,3 +135,12 @@ def test_the_reviews_index_table_fits_a_desktop_window(
         .map(w => [w.scrollWidth, w.clientWidth])"""
     widths = page.evaluate(fits)
     assert len(widths) == 1 and widths[0][0] <= widths[0][1], widths
+    # A module name in the Snippet column may wrap after "snippets.", never inside the module's own name.
+    lines_of_names = """() => [...document.querySelectorAll(".kb-reviews-index td a[href*='api/'] code")].map(code => {
+        const name = code.lastChild, range = document.createRange();
+        range.selectNodeContents(name);
+        return [code.textContent, new Set([...range.getClientRects()].map(r => Math.round(r.top))).size];
+    })"""
+    names = page.evaluate(lines_of_names)
+    assert len(names) == len(review_slugs()), names
+    assert all(text.startswith("snippets.") and lines == 1 for text, lines in names), names

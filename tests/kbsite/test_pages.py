@@ -100,8 +100,8 @@ def test_reviews_table_and_citing_reviews(tmp_path: Path, bib: Bibliography) -> 
     fm = _review(tmp_path, "fm", meta, "Cites [@koren2008svdpp].")
     table = reviews_table([fm], bib)
     assert (
-        "| [Factorization Machines](fm.md) | Rendle | 2010 | ICDM |  | factorization | [`snippets.fm`](../api/fm.md) |"
-        in table
+        "| [Factorization Machines](fm.md) | Rendle | 2010 | ICDM |  | factorization "
+        "| [<code>snippets.<wbr>fm</code>](../api/fm.md) |" in table
     )
     cited = citing_reviews([fm])
     assert cited["rendle2010fm"] == [fm] and cited["koren2008svdpp"] == [fm]
