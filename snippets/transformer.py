@@ -3,8 +3,8 @@
 Paper: Ashish Vaswani, Noam Shazeer, Niki Parmar, Jakob Uszkoreit, Llion Jones, Aidan N. Gomez, Lukasz Kaiser
 and Illia Polosukhin, "Attention Is All You Need", NIPS 2017 (BibTeX key ``vaswani2017attention``).
 Review: ``docs/reviews/transformer.md``.
-Implements: scaled dot-product attention, Eq. (1) (§3.2.1); multi-head attention (§3.2.2) as a drop-in for
-``torch.nn.MultiheadAttention(d_model, num_heads, batch_first=True)``; the position-wise feed-forward network,
+Implements: scaled dot-product attention, Eq. (1) (§3.2.1); multi-head attention (§3.2.2) with the parameters and
+masks of ``torch.nn.MultiheadAttention(d_model, num_heads, batch_first=True)``; the position-wise feed-forward network,
 Eq. (2) (§3.3); shared embeddings scaled by sqrt(d_model) (§3.4); the sinusoidal positional encoding (§3.5);
 the learning-rate schedule, Eq. (3) (§5.3); residual dropout and label smoothing (§5.4); and a small post-LN
 encoder-decoder (§3.1) that learns to reverse a sequence.
@@ -164,8 +164,10 @@ def _canonical_mask(
 class MultiHeadAttention(nn.Module):
     """MultiHead(Q, K, V) = Concat(head_1, ..., head_h) W^O with head_i = Attention(Q W_i^Q, K W_i^K, V W_i^V).
 
-    A drop-in for ``torch.nn.MultiheadAttention(d_model, num_heads, dropout, batch_first=True)``: the same
-    parameters, so state dicts load both ways, the same initialisation, and the same mask conventions.
+    The counterpart of ``torch.nn.MultiheadAttention(d_model, num_heads, dropout, batch_first=True)``: the same
+    parameters, so state dicts load both ways, the same initialisation, and the same mask conventions. Its
+    ``forward`` has no ``need_weights``, ``average_attn_weights`` or ``is_causal`` and always returns the weights
+    averaged over the heads, so it does not replace PyTorch's module inside ``nn.TransformerEncoderLayer``.
 
     Args:
         d_model: model width; d_k = d_v = d_model / num_heads.
