@@ -14,7 +14,8 @@ the kb plugin generates for every review renders a module of a real review's siz
 * ``mkdocstrings``: a reference, not a target: bare Material plus the project's mkdocstrings plugin, building the
   same docs and the same API pages, each written as the file the kb plugin generates (``api/<module>.md`` holding
   ``::: snippets.<module>``) in a copy of the docs folder (:func:`write_api_docs`). The project's build ÷ this one
-  is what the kb plugin itself adds: its citations, paper cards, math, HTML checks, topic pages and navigation.
+  is what the project adds to Material and mkdocstrings: the kb plugin (citations, paper cards, math, HTML checks,
+  topic pages and navigation) and the tags plugin.
 
 All are ``mkdocs build --strict`` in a fresh process, alternating, timed by wall clock (start-up included) and by
 the CPU time of the process. At the smallest and the largest N one more project build runs inside this process with a
