@@ -6,7 +6,7 @@ Review: ``docs/reviews/elmo.md``.
 Implements: the joint forward/backward language-model objective of §3.1; the L + 1 layer representations
 R_k of §3.2, layer 0 being the token representation duplicated to the width of the biLSTM layers; Eq. (1),
 ELMo_k = gamma * sum_j s_j h_kj with s = softmax(w), and its optional per-layer normalisation; the
-lambda * ||w||^2 regulariser of §3.2.
+lambda * ||w||^2 regulariser of §3.3.
 
 :class:`ScalarMix` keeps the parameter names and shapes of AllenNLP's ``ScalarMix`` (``scalar_parameters.0``,
 ``scalar_parameters.1``, ..., ``gamma``, each of shape (1,)), so a state_dict saved from AllenNLP loads
@@ -35,7 +35,8 @@ def _describe(x: object) -> str:
 
 
 def _norm_eps(dtype: torch.dtype) -> float:
-    """The epsilon added to the variance: 1e-13, or 1e-4 for 16-bit floats, whose 1e-13 would round to 0."""
+    """The epsilon added to the variance: 1e-13, or 1e-4 for 16-bit floats (AllenNLP's value for float16, where
+    1e-13 rounds to 0; AllenNLP does not accept bfloat16)."""
     return 1e-4 if dtype in (torch.float16, torch.bfloat16) else 1e-13
 
 
@@ -153,7 +154,7 @@ class ScalarMix(nn.Module):
 
 # --8<-- [start:regularizer]
 def scalar_mix_regularizer(scalar_mix: ScalarMix, lam: float) -> Tensor:
-    """The optional penalty lambda * ||w||_2^2 on the mixing logits, added to the task loss (§3.2).
+    """The optional penalty lambda * ||w||_2^2 on the mixing logits, added to the task loss (§3.3).
 
     A large lambda (the paper's 1) pulls w towards 0, so the mix stays close to a plain average;
     a small one (0.001) lets the weights move. ScalarMix has no penalty built in.
