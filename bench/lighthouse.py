@@ -332,10 +332,21 @@ def write_block(block: str, page: Path = PAGE) -> None:
     page.write_text(text, encoding="utf-8")
 
 
+def page_paths(asked: list[str] | None, slugs: list[str]) -> list[str]:
+    """The paths to measure, relative to the site's root as the targets read them ("reviews/<slug>/"): the pages
+    asked for, with any leading "/" dropped (a "/reviews/fm/" would otherwise escape the review targets), or the
+    home page and every review."""
+    if asked:
+        return [page.lstrip("/") for page in asked]
+    return [""] + [f"reviews/{slug}/" for slug in slugs]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="Lighthouse runs per page (the median is reported)")
-    parser.add_argument("--page", action="append", help="a URL path to measure (default: home and every review)")
+    parser.add_argument(
+        "--page", action="append", help="a URL path to measure, e.g. reviews/fm/ (default: home and every review)"
+    )
     parser.add_argument("--no-page", action="store_true", help="do not write docs/benchmarks.md")
     args = parser.parse_args(argv)
     if not Path(CHROME).is_file():
@@ -344,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     site = OUT / "site"
     slugs = sorted(r.slug for r in load_reviews(ROOT))
-    pages = args.page or [""] + [f"reviews/{slug}/" for slug in slugs]
+    pages = page_paths(args.page, slugs)
     server, url = serve(site)
     try:
         if site.exists():

@@ -193,3 +193,10 @@ def test_the_committed_page_shows_the_committed_results() -> None:
     assert results["targets"] == targets.evaluate(results, PARTS)
     text = (ROOT / page.PAGE).read_text(encoding="utf-8")
     assert page.update(text, page.blocks(results, PARTS)) == text
+
+
+def test_lighthouse_pages_asked_for_with_a_leading_slash_are_still_reviews() -> None:
+    from bench import lighthouse
+
+    assert lighthouse.page_paths(["/reviews/fm/", "reviews/als/", "/"], ["fm"]) == ["reviews/fm/", "reviews/als/", ""]
+    assert lighthouse.page_paths(None, ["als", "fm"]) == ["", "reviews/als/", "reviews/fm/"]
