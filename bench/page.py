@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from bench.plots import figure
+from bench.plots import figure, has_reference
 from bench.targets import is_generic, unavailable
 from bench.units import duration, factor
 
@@ -195,8 +195,7 @@ def _electra(el: dict[str, Any]) -> str:
 
 def _site_build(site: dict[str, Any]) -> str:
     rows = []
-    # Results from before the reference configuration existed have no "mkdocstrings" build.
-    reference = all("mkdocstrings" in r for r in site["rows"])
+    reference = has_reference(site["rows"])
     for r in site["rows"]:
         p, b = r["project"], r["bare"]
         row = [

@@ -104,6 +104,11 @@ def _electra(el: dict[str, Any], path: Path) -> None:
     )
 
 
+def has_reference(rows: list[dict[str, Any]]) -> bool:
+    """Whether every size of a site-build result has the Material + mkdocstrings build (older results have none)."""
+    return all("mkdocstrings" in r for r in rows)
+
+
 def _site_build(site: dict[str, Any], path: Path) -> None:
     """CPU time per page built, and per build against a line through the smallest size (linear growth)."""
     plt = pyplot(SALT)
@@ -111,7 +116,7 @@ def _site_build(site: dict[str, Any], path: Path) -> None:
     rows = site["rows"]
     ns = [r["reviews"] for r in rows]
     configs = [("project", "project"), ("bare", "bare Material, same docs")]
-    if all("mkdocstrings" in r for r in rows):
+    if has_reference(rows):
         configs.append(("mkdocstrings", "Material + mkdocstrings, same API pages"))
     for i, (name, label) in enumerate(configs):
         per_page.plot(ns, [r[name]["cpu_ms_per_page"] for r in rows], color=f"C{i}", marker="o", label=label)

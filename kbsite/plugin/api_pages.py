@@ -37,13 +37,12 @@ def api_modules(reviews: list[Review]) -> list[str]:
 
 def add_source_note(html: str, module: str, reviews: list[Review], page_url: str) -> str:
     """Put a line under the API page's title (mkdocstrings' module heading, the first ``</h1>``) that links the
-    module's source file and the reviews that walk through it."""
+    module's source file and ``reviews``, the reviews that walk through it (the plugin groups them once per build)."""
     link = html_module.escape(get_relative_url(source_uri(module), page_url))
     walked = ", ".join(
         f'<a href="{html_module.escape(get_relative_url(f"reviews/{r.slug}/", page_url))}">'
         f"{html_module.escape(r.title)}</a>"
         for r in reviews
-        if r.module == module
     )
     note = (
         f'<p class="kb-source-note">The whole module is <a href="{link}"><code>{source_uri(module)}</code></a>, '

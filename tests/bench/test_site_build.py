@@ -16,12 +16,11 @@ class _Loader(yaml.SafeLoader):
     """Reads mkdocs.yml's own keys, its tags (``!ENV``, ``!relative``) as plain values and ``INHERIT`` unfollowed."""
 
 
-_Loader.add_multi_constructor(
-    "!",
-    lambda loader, suffix, node: (
-        loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else loader.construct_sequence(node)
-    ),
-)
+def _tag_as_plain_value(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> object:
+    return loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else loader.construct_sequence(node)
+
+
+_Loader.add_multi_constructor("!", _tag_as_plain_value)
 
 
 def yaml_load(text: str) -> dict:
@@ -29,11 +28,12 @@ def yaml_load(text: str) -> dict:
 
 
 def _plugins(text: str) -> dict:
-    items = yaml_load(text)["plugins"]
-    return {
-        next(iter(i)) if isinstance(i, dict) else i: (next(iter(i.values())) if isinstance(i, dict) else None)
-        for i in items
-    }
+    """Plugin name -> its options (None for a plugin listed without any)."""
+    plugins = {}
+    for item in yaml_load(text)["plugins"]:
+        name, options = next(iter(item.items())) if isinstance(item, dict) else (item, None)
+        plugins[name] = options
+    return plugins
 
 
 def test_the_reference_runs_search_and_mkdocstrings_exactly_as_the_project_configures_it() -> None:

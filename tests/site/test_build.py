@@ -89,6 +89,8 @@ def test_api_page_renders_the_docstrings(built_site: Build) -> None:
     assert "mkdocstrings-source" not in page
     assert '<a href="../../snippets/fm.py"><code>snippets/fm.py</code></a>' in page
     assert '<a href="../../reviews/fm/">Factorization Machines</a>' in page
+    note = page.split('<p class="kb-source-note">', 1)[1].split("</p>", 1)[0]
+    assert note.count('href="../../reviews/') == 1  # only the review of this module, not every review
     for module in (ROOT / "snippets").glob("[!_]*.py"):
         assert (built_site.site / "snippets" / module.name).read_bytes() == module.read_bytes(), module.name
 
