@@ -210,7 +210,7 @@ def compare_engines(found: list[tuple[str, bool]]) -> dict[str, Any]:
 
 
 def run(quick: bool = False, builds: int | None = None) -> dict[str, Any]:
-    n = builds or (1 if quick else 5)
+    n = builds or (1 if quick else 9)
     runs: dict[str, list[dict[str, Any]]] = {"math": [], "no_math": []}
     with tempfile.TemporaryDirectory(prefix="kb-bench-math-") as tmp:
         for i in range(n):
@@ -248,7 +248,7 @@ def run(quick: bool = False, builds: int | None = None) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="one build per mode")
-    parser.add_argument("--builds", type=int, help="builds per mode (default 5, or 1 with --quick)")
+    parser.add_argument("--builds", type=int, help="builds per mode (default 9, or 1 with --quick)")
     args = parser.parse_args(argv)
     print(json.dumps(run(quick=args.quick, builds=args.builds), indent=2))
     return 0

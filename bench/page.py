@@ -232,10 +232,33 @@ def _site_build(site: dict[str, Any]) -> str:
         f"{site['rows'][-1]['bare']['missing_link_notices']}.",
         f"![Site build: ms per page against the number of reviews]({figure('site_build')})",
     ]
+    if site.get("shared_module"):
+        out.append(_shared_module(site["shared_module"]))
     profiles = site.get("profiles") or []
     if profiles:
         out += [_hooks(profiles), _phases(profiles)]
     return "\n\n".join(out)
+
+
+def _shared_module(rows: list[dict[str, Any]]) -> str:
+    """The builds of plain copies that all name ``snippets.fm``: no API page of their own."""
+    table = _table(
+        ["N (copies naming snippets.fm)", "pages (project, bare)", "project CPU", "bare CPU", "project ÷ bare (CPU)"],
+        [
+            (
+                r["reviews"],
+                f"{r['project']['pages']}, {r['bare']['pages']}",
+                duration(r["project"]["cpu_s"]),
+                duration(r["bare"]["cpu_s"]),
+                factor(r["cpu_ratio"]),
+            )
+            for r in rows
+        ],
+    )
+    return (
+        "The same reviews as plain copies that all name `snippets.fm`, so that the build has no API page of their "
+        "own (one build each):\n\n" + table
+    )
 
 
 def _hooks(profiles: list[dict[str, Any]]) -> str:
@@ -292,7 +315,8 @@ def _math_build(mb: dict[str, Any]) -> str:
         ],
     )
     split = (
-        f"Builds per configuration: {mb['builds_per_mode']}, alternating. Inside the builds with math (medians): "
+        f"Builds per configuration: {mb['builds_per_mode']}, alternating. Inside the builds with math (the median "
+        "of each figure, so they need not add up): "
         f"{inner['handed_over']} distinct formulas of {inner['pages_with_math']} pages handed to the background "
         f"thread, which spent {inner['worker_cpu_s'] * 1000:.0f} ms of CPU typesetting them (its engine's start "
         f"included); the build's own thread spent {inner['main_thread_wall_s'] * 1000:.0f} ms in the math's two "

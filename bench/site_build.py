@@ -22,6 +22,10 @@ the CPU time of the process. At the smallest and the largest N one more project 
 timer around every hook of ``KbPlugin`` (the plugin's own time per hook) and a timer plugin that measures each page's
 Markdown phase (``on_pre_page`` to ``on_page_content``) and template phase (``on_page_context`` to
 ``on_post_page``), summed by kind of page.
+
+Last, at the smallest and the largest N, the reviews are written again as plain copies that all name
+``snippets.fm`` (no module, so no API page, of their own) and the project and bare Material build them once each:
+the issue's "copies of an existing review" taken literally, which shows what the project costs beyond the API pages.
 """
 
 from __future__ import annotations
@@ -85,16 +89,21 @@ def slug(i: int) -> str:
     return f"synth_{i:04d}"
 
 
-def write_reviews(project: Path, n: int) -> None:
-    """Reviews 1..n with their snippet modules (files that exist already are rewritten unchanged)."""
+def write_reviews(project: Path, n: int, shared_module: bool = False) -> None:
+    """Reviews 1..n, each with its own snippet module (files that exist already are rewritten unchanged); with
+    ``shared_module``, the synthetic reviews and modules there are removed first, and reviews 1..n all name the
+    module :data:`SNIPPET` copies (``snippets.fm``), so the build has no API page of its own for them."""
     template = (ROOT / "bench" / "review_template.md").read_text(encoding="utf-8")
-    module = (ROOT / SNIPPET).read_text(encoding="utf-8")
+    source = (ROOT / SNIPPET).read_text(encoding="utf-8")
+    if shared_module:
+        for old in [*(project / "docs" / "reviews").glob("synth_*.md"), *(project / "snippets").glob("synth_*.py")]:
+            old.unlink()
     topics = list(TOPICS)
     for i in range(1, n + 1):
         tags = ", ".join(TAGS[(i + j) % len(TAGS)] for j in range(3))
         fields = {
             "n": f"{i:04d}",
-            "slug": slug(i),
+            "module": Path(SNIPPET).stem if shared_module else slug(i),
             "year": str(2000 + i % 25),
             "tags": tags,
             "topic": topics[i % len(topics)],
@@ -103,7 +112,8 @@ def write_reviews(project: Path, n: int) -> None:
         for name, value in fields.items():
             page = page.replace("{{" + name + "}}", value)
         (project / "docs" / "reviews" / f"{slug(i)}.md").write_text(page, encoding="utf-8")
-        (project / "snippets" / f"{slug(i)}.py").write_text(module, encoding="utf-8")
+        if not shared_module:
+            (project / "snippets" / f"{slug(i)}.py").write_text(source, encoding="utf-8")
 
 
 def plugin_block(config_text: str, name: str) -> str:
@@ -324,10 +334,22 @@ def run(quick: bool = False) -> dict[str, Any]:
             rows.append(row)
             if n in (sizes[0], sizes[-1]):
                 profiles.append({"reviews": n, **profile(project, Path(tmp) / "site-profile")})
+        shared = []
+        for n in (sizes[0], sizes[-1]):
+            write_reviews(project, n, shared_module=True)
+            builds = {name: _build(project, configs[name], Path(tmp) / f"site-{name}") for name in ("project", "bare")}
+            shared.append(
+                {
+                    "reviews": n,
+                    **{name: _summary([b]) for name, b in builds.items()},
+                    "cpu_ratio": builds["project"]["cpu_s"] / builds["bare"]["cpu_s"],
+                }
+            )
     return {
         "sizes": list(sizes),
         "builds_per_size": {str(n): 1 if quick else BUILDS[n] for n in sizes},
         "snippet": SNIPPET,
         "rows": rows,
         "profiles": profiles,
+        "shared_module": shared,
     }

@@ -115,6 +115,13 @@ def _site_build(name: str, site: dict[str, Any]) -> Iterable[Row]:
         yield _missing(name, what, f"≤ {BARE_RATIO}×", site, "fewer than two sizes built")
     else:
         yield _row(name, what, f"≤ {BARE_RATIO}×", factor(last["cpu_ratio"]), last["cpu_ratio"] <= BARE_RATIO)
+    shared = (site.get("shared_module") or [None])[-1]
+    if shared is not None:
+        what = (
+            f"Site build at {shared['reviews']} copies that all name `snippets.fm` (no API page of their own), "
+            "project ÷ bare Material, CPU time"
+        )
+        yield _row(name, what, f"≤ {BARE_RATIO}×", factor(shared["cpu_ratio"]), shared["cpu_ratio"] <= BARE_RATIO)
     what = "Site build, project, CPU ms per page at 1000 ÷ at 100 reviews"
     if first is None or last is None:
         yield _missing(name, what, f"≤ {PER_PAGE_GROWTH}×", site, "fewer than two sizes built")

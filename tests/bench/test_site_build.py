@@ -77,20 +77,27 @@ def test_the_reference_docs_hold_the_docs_and_one_api_page_per_module(tmp_path: 
     assert not (docs / "api" / "one.md").exists()  # the project's own docs are left alone
 
 
-def _row(n: int, with_reference: bool) -> dict:
-    def config(cpu: float, pages: int) -> dict:
-        return {
-            "cpu_s": cpu,
-            "wall_s": cpu,
-            "pages": pages,
-            "cpu_ms_per_page": cpu / pages * 1e3,
-            "ms_per_page": cpu / pages * 1e3,
-            "missing_link_notices": 0,
-        }
+def _config(cpu: float, pages: int) -> dict:
+    return {
+        "cpu_s": cpu,
+        "wall_s": cpu,
+        "pages": pages,
+        "cpu_ms_per_page": cpu / pages * 1e3,
+        "ms_per_page": cpu / pages * 1e3,
+        "missing_link_notices": 0,
+    }
 
-    row = {"reviews": n, "project": config(3.0 * n, 2 * n), "bare": config(1.0 * n, n), "ratio": 3.0, "cpu_ratio": 3.0}
+
+def _row(n: int, with_reference: bool) -> dict:
+    row = {
+        "reviews": n,
+        "project": _config(3.0 * n, 2 * n),
+        "bare": _config(1.0 * n, n),
+        "ratio": 3.0,
+        "cpu_ratio": 3.0,
+    }
     if with_reference:
-        row["mkdocstrings"] = config(2.4 * n, 2 * n)
+        row["mkdocstrings"] = _config(2.4 * n, 2 * n)
         row["mkdocstrings_cpu_ratio"] = 1.25
     return row
 
@@ -101,3 +108,37 @@ def test_the_page_shows_the_reference_only_when_every_size_measured_it() -> None
     assert "project ÷ Material + mkdocstrings (CPU)" in text and "| 1.25× |" in text
     site["rows"][0] = _row(100, False)
     assert "mkdocstrings" not in page._site_build(site)
+
+
+def test_copies_that_share_a_module_replace_every_synthetic_review_and_module(tmp_path: Path) -> None:
+    (tmp_path / "docs" / "reviews").mkdir(parents=True)
+    (tmp_path / "snippets").mkdir()
+    site_build.write_reviews(tmp_path, 3)
+    assert sorted(p.name for p in (tmp_path / "snippets").iterdir()) == [f"synth_000{i}.py" for i in (1, 2, 3)]
+    assert "snippet: snippets.synth_0002\n" in (tmp_path / "docs" / "reviews" / "synth_0002.md").read_text("utf-8")
+
+    site_build.write_reviews(tmp_path, 2, shared_module=True)
+    assert sorted(p.name for p in (tmp_path / "docs" / "reviews").iterdir()) == ["synth_0001.md", "synth_0002.md"]
+    assert list((tmp_path / "snippets").iterdir()) == []
+    text = (tmp_path / "docs" / "reviews" / "synth_0002.md").read_text("utf-8")
+    assert "snippet: snippets.fm\n" in text and "synth_0002" not in text.replace("Synthetic review 0002", "")
+    assert "from snippets.fm import fm_interaction" in text
+
+
+def test_the_page_and_the_targets_show_the_copies_that_share_a_module() -> None:
+    from bench import targets
+
+    shared = [
+        {"reviews": n, "project": _config(0.025 * n, n + 50), "bare": _config(0.01 * n, n + 20), "cpu_ratio": 2.5}
+        for n in (100, 1000)
+    ]
+    site = {"rows": [_row(100, True), _row(1000, True)], "builds_per_size": {"100": 1, "1000": 1}}
+    assert "snippets.fm" not in page._site_build(site)
+    site["shared_module"] = shared
+    assert "| 1000 | 1050, 1020 | 25 s | 10 s | 2.50× |" in page._site_build(site)
+    rows = {r["what"]: r for r in targets.evaluate({"site_build": site}, ["site_build"])}
+    row = rows[
+        "Site build at 1000 copies that all name `snippets.fm` (no API page of their own), project ÷ bare "
+        "Material, CPU time"
+    ]
+    assert (row["measured"], row["status"]) == ("2.50×", "MISS")
