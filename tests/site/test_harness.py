@@ -117,6 +117,14 @@ def test_this_run_groups_the_tests_that_compare_with_transformers(request: pytes
         item.nodeid for item in request.session.items if item.nodeid.startswith("tests/snippets/test_albert.py::")
     ]
     assert all(groups[n] == "@transformers" for n in albert)
+    # The reviews' code blocks that import transformers (pytest-codeblocks items) are in the group too.
+    blocks = [
+        item.nodeid
+        for item in request.session.items
+        if "from transformers import" in str(getattr(getattr(item, "obj", None), "code", ""))
+    ]
+    assert any(n.startswith("docs/reviews/bert.md::") for n in blocks)
+    assert all(groups.get(n) == "@transformers" for n in blocks)
 
 
 def test_processes_share_the_styling_paths_they_have_judged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
