@@ -232,12 +232,28 @@ def _site_build(site: dict[str, Any]) -> str:
         f"{site['rows'][-1]['bare']['missing_link_notices']}.",
         f"![Site build: ms per page against the number of reviews]({figure('site_build')})",
     ]
+    if site.get("distinct_math"):
+        out.append(_distinct_math(site["distinct_math"], site["rows"]))
     if site.get("shared_module"):
         out.append(_shared_module(site["shared_module"]))
     profiles = site.get("profiles") or []
     if profiles:
         out += [_hooks(profiles), _phases(profiles)]
     return "\n\n".join(out)
+
+
+def _distinct_math(distinct: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    """The project's build with every formula distinct against the same size with the copies' repeated ones."""
+    same = next((r["project"] for r in rows if r["reviews"] == distinct["reviews"]), None)
+    d = distinct["project"]
+    if same is None:
+        return f"With every formula distinct, N = {distinct['reviews']}: {duration(d['cpu_s'])} of CPU."
+    return (
+        f"With every formula distinct (N = {distinct['reviews']}, one build), the project's build took "
+        f"{duration(d['cpu_s'])} of CPU and {duration(d['wall_s'])} of wall clock, against "
+        f"{duration(same['cpu_s'])} and {duration(same['wall_s'])} with the copies' repeated formulas "
+        f"({d['cpu_s'] / same['cpu_s'] - 1:+.1%} CPU, {d['wall_s'] / same['wall_s'] - 1:+.1%} wall clock)."
+    )
 
 
 def _shared_module(rows: list[dict[str, Any]]) -> str:

@@ -23,7 +23,10 @@ timer around every hook of ``KbPlugin`` (the plugin's own time per hook) and a t
 Markdown phase (``on_pre_page`` to ``on_page_content``) and template phase (``on_page_context`` to
 ``on_post_page``), summed by kind of page.
 
-Last, at the smallest and the largest N, the reviews are written again as plain copies that all name
+At the largest N, the project builds the reviews once more with every formula made distinct (the review's
+number added to each): copies repeat their formulas, which the build typesets once per distinct formula, while real
+reviews each bring formulas of their own. Last, at the smallest and the largest N, the reviews are written again as
+plain copies that all name
 ``snippets.fm`` (no module, so no API page, of their own) and the project and bare Material build them once each:
 the issue's "copies of an existing review" taken literally, which shows what the project costs beyond the API pages.
 """
@@ -89,10 +92,24 @@ def slug(i: int) -> str:
     return f"synth_{i:04d}"
 
 
-def write_reviews(project: Path, n: int, shared_module: bool = False) -> None:
+# Inline math ($...$, not $$) and display math ($$ on lines of their own) in the review template.
+_INLINE_MATH = re.compile(r"(?<!\$)\$(?!\$)([^$]+?)\$(?!\$)")
+_DISPLAY_MATH = re.compile(r"^\$\$\n(.*?)\n\$\$$", re.DOTALL | re.MULTILINE)
+
+
+def distinct_math(page: str, n: str) -> str:
+    """``page`` with every formula made its own: the review's number added to each, so that no two reviews share a
+    formula and the build typesets every one (copies share theirs, and the build typesets each distinct formula
+    once)."""
+    page = _DISPLAY_MATH.sub(lambda m: f"$$\n{m.group(1)} \\quad {n}\n$$", page)
+    return _INLINE_MATH.sub(lambda m: f"${m.group(1)}\\,{{}}^{{{n}}}$", page)
+
+
+def write_reviews(project: Path, n: int, shared_module: bool = False, distinct: bool = False) -> None:
     """Reviews 1..n, each with its own snippet module (files that exist already are rewritten unchanged); with
     ``shared_module``, the synthetic reviews and modules there are removed first, and reviews 1..n all name the
-    module :data:`SNIPPET` copies (``snippets.fm``), so the build has no API page of its own for them."""
+    module :data:`SNIPPET` copies (``snippets.fm``), so the build has no API page of their own for them; with
+    ``distinct``, no two reviews share a formula (:func:`distinct_math`)."""
     template = (ROOT / "bench" / "review_template.md").read_text(encoding="utf-8")
     source = (ROOT / SNIPPET).read_text(encoding="utf-8")
     if shared_module:
@@ -111,6 +128,8 @@ def write_reviews(project: Path, n: int, shared_module: bool = False) -> None:
         page = template
         for name, value in fields.items():
             page = page.replace("{{" + name + "}}", value)
+        if distinct:
+            page = distinct_math(page, fields["n"])
         (project / "docs" / "reviews" / f"{slug(i)}.md").write_text(page, encoding="utf-8")
         if not shared_module:
             (project / "snippets" / f"{slug(i)}.py").write_text(source, encoding="utf-8")
@@ -334,6 +353,12 @@ def run(quick: bool = False) -> dict[str, Any]:
             rows.append(row)
             if n in (sizes[0], sizes[-1]):
                 profiles.append({"reviews": n, **profile(project, Path(tmp) / "site-profile")})
+        n = sizes[-1]
+        write_reviews(project, n, distinct=True)
+        distinct = {
+            "reviews": n,
+            "project": _summary([_build(project, configs["project"], Path(tmp) / "site-project")]),
+        }
         shared = []
         for n in (sizes[0], sizes[-1]):
             write_reviews(project, n, shared_module=True)
@@ -352,4 +377,5 @@ def run(quick: bool = False) -> dict[str, Any]:
         "rows": rows,
         "profiles": profiles,
         "shared_module": shared,
+        "distinct_math": distinct,
     }

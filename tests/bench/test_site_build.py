@@ -3,6 +3,7 @@ pages as files."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,23 @@ def test_the_page_and_the_targets_show_the_copies_that_share_a_module() -> None:
         "Material, CPU time"
     ]
     assert (row["measured"], row["status"]) == ("2.50×", "MISS")
+
+
+def test_distinct_math_gives_each_review_formulas_of_its_own(tmp_path: Path) -> None:
+    (tmp_path / "docs" / "reviews").mkdir(parents=True)
+    (tmp_path / "snippets").mkdir()
+    site_build.write_reviews(tmp_path, 2, distinct=True)
+    pages = [(tmp_path / "docs" / "reviews" / f"synth_000{i}.md").read_text("utf-8") for i in (1, 2)]
+    formulas = [set(re.findall(r"\$\$\n.*?\n\$\$|\$[^$\n]+\$", page, re.DOTALL)) for page in pages]
+    assert len(formulas[0]) >= 5 and not formulas[0] & formulas[1]
+    assert "w_{i,j}\\,{}^{0002}$" in pages[1] and "(4) \\quad 0002\n$$" in pages[1]
+    site_build.write_reviews(tmp_path, 2)
+    plain = [(tmp_path / "docs" / "reviews" / f"synth_000{i}.md").read_text("utf-8") for i in (1, 2)]
+    assert {f for f in re.findall(r"\$[^$\n]+\$", plain[0])} == {f for f in re.findall(r"\$[^$\n]+\$", plain[1])}
+
+
+def test_the_page_compares_distinct_formulas_with_repeated_ones() -> None:
+    site = {"rows": [_row(100, False), _row(1000, False)], "builds_per_size": {"100": 1, "1000": 1}}
+    site["distinct_math"] = {"reviews": 1000, "project": _config(3600.0, 2000)}
+    text = page._site_build(site)
+    assert "against 3,000 s and 3,000 s with the copies' repeated formulas (+20.0% CPU, +20.0% wall clock)" in text
