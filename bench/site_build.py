@@ -26,9 +26,9 @@ Markdown phase (``on_pre_page`` to ``on_page_content``) and template phase (``on
 At the largest N, the project builds the reviews once more with every formula made distinct (the review's
 number added to each): copies repeat their formulas, which the build typesets once per distinct formula, while real
 reviews each bring formulas of their own. Last, at the smallest and the largest N, the reviews are written again as
-plain copies that all name
-``snippets.fm`` (no module, so no API page, of their own) and the project and bare Material build them once each:
-the issue's "copies of an existing review" taken literally, which shows what the project costs beyond the API pages.
+plain copies that all name ``snippets.fm`` (no module, so no API page, of their own) and the project and bare
+Material build them once each: the issue's "copies of an existing review" taken literally, which shows what the
+project costs beyond the API pages.
 """
 
 from __future__ import annotations
