@@ -81,4 +81,4 @@ lock: $(STAMP) ## Re-pin every installed package into requirements/constraints.t
 	$(PY) -m pip freeze --exclude-editable | sed -E 's/^torch==([0-9.]+)\+cpu$$/torch==\1/' > requirements/constraints.txt
 
 clean: ## Remove build outputs (keeps .venv)
-	rm -rf site build screenshots .pytest_cache .hypothesis
+	rm -rf site build screenshots .pytest_cache .hypothesis .cache

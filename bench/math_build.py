@@ -3,8 +3,10 @@
 Usage: ``python bench/math_build.py [--quick] [--builds N]`` prints the results as JSON (``run()`` returns them).
 
 * ``builds``: the project's strict build (``mkdocs build --strict``), each a fresh process, alternating between
-  ``math`` (as the site is built) and ``no_math`` (the same build with :func:`kbsite.math.render_math` replaced by
-  one that returns the page unchanged, which is the build as it was before math moved to build time). Wall clock and
+  ``math`` (as the site is built, with no formula kept from an earlier build: ``KB_MATH_CACHE=off``), ``no_math``
+  (the same build with :func:`kbsite.math.render_math` replaced by one that returns the page unchanged, which is
+  the build as it was before math moved to build time) and ``math_cached`` (as ``math``, with the formulas kept
+  by an earlier, untimed build in a cache folder, as a contributor's next build has them). Wall clock and
   CPU time (user + system) of each process; ``overhead`` is the ratio of the medians minus one. In the ``math``
   builds the time spent inside ``render_math`` (engine start included) is also summed in-process, which load from
   other processes inflates much less than the difference of two whole builds.
@@ -76,8 +78,10 @@ finally:
 _MATH = re.compile(r'<(span|div) class="arithmatex">([^<]*)</\1>')
 
 
-def _build(mode: str, site: Path, report: Path) -> dict[str, Any]:
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+def _build(mode: str, site: Path, report: Path, cache: Path | None = None) -> dict[str, Any]:
+    # Without a cache folder (KB_MATH_CACHE=off) every build typesets every formula, as the first build of a fresh
+    # clone does; with one, the build takes the formulas an earlier build kept there (kbsite/math.py, FormulaCache).
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "KB_MATH_CACHE": str(cache) if cache else "off"}
     env.pop("SITE_URL", None)
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
@@ -211,11 +215,16 @@ def compare_engines(found: list[tuple[str, bool]]) -> dict[str, Any]:
 
 def run(quick: bool = False, builds: int | None = None) -> dict[str, Any]:
     n = builds or (1 if quick else 9)
-    runs: dict[str, list[dict[str, Any]]] = {"math": [], "no_math": []}
+    modes = ("math", "no_math", "math_cached")
+    runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
     with tempfile.TemporaryDirectory(prefix="kb-bench-math-") as tmp:
+        cache = Path(tmp) / "cache"
+        _build("math", Path(tmp) / "site-prime", Path(tmp) / "prime.json", cache)  # fills the cache; not timed
         for i in range(n):
-            for mode in ("math", "no_math") if i % 2 == 0 else ("no_math", "math"):
-                runs[mode].append(_build(mode, Path(tmp) / f"site-{mode}", Path(tmp) / f"{mode}.json"))
+            for mode in modes if i % 2 == 0 else modes[::-1]:
+                cached = mode == "math_cached"
+                site, report = Path(tmp) / f"site-{mode}", Path(tmp) / f"{mode}.json"
+                runs[mode].append(_build("math" if cached else mode, site, report, cache if cached else None))
         found = formulas(Path(tmp) / "site-no_math")
     summary: dict[str, Any] = {"builds_per_mode": n}
     for mode, rs in runs.items():
@@ -237,6 +246,8 @@ def run(quick: bool = False, builds: int | None = None) -> dict[str, Any]:
     }
     summary["overhead_wall"] = summary["math"]["wall_s"] / summary["no_math"]["wall_s"] - 1
     summary["overhead_cpu"] = summary["math"]["cpu_s"] / summary["no_math"]["cpu_s"] - 1
+    summary["overhead_cached_wall"] = summary["math_cached"]["wall_s"] / summary["no_math"]["wall_s"] - 1
+    summary["overhead_cached_cpu"] = summary["math_cached"]["cpu_s"] / summary["no_math"]["cpu_s"] - 1
     # The in-process figures, against the build without math: the CPU time of the math on both threads (the work),
     # and the time the build's own thread spent in the math's two functions, waiting included (what it waits for).
     summary["overhead_in_process"] = summary["render_math"]["cpu_s"] / summary["no_math"]["cpu_s"]

@@ -48,6 +48,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from bench import ROOT
 from bench.timing import load
@@ -83,6 +84,8 @@ validation:
   links:
     not_found: info
 """
+# Every build starts from nothing: no typeset formulas kept from an earlier build (kbsite/math.py, FormulaCache).
+NO_CACHE = {"KB_MATH_CACHE": "off"}
 # The docs folder of the ``mkdocstrings`` configuration: the docs, plus an API page file per module.
 MKDOCSTRINGS_DOCS = "docs-mkdocstrings"
 _NOT_FOUND = re.compile(r"^INFO\s+-\s+Doc file '[^']+' contains a link '[^']+', but the target '[^']+' is not found")
@@ -179,7 +182,7 @@ def _html_pages(site: Path) -> int:
 
 
 def _build(project: Path, config: str, site: Path) -> dict[str, Any]:
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    env = {**os.environ, **NO_CACHE, "NO_MKDOCS_2_WARNING": "1"}
     env.pop("SITE_URL", None)
     if site.exists():
         shutil.rmtree(site)
@@ -309,7 +312,7 @@ def profile(project: Path, site: Path) -> dict[str, Any]:
     cwd = os.getcwd()
     os.chdir(project)
     try:
-        with _timed_hooks(KbPlugin) as times:
+        with _timed_hooks(KbPlugin) as times, patch.dict(os.environ, NO_CACHE):
             start = time.thread_time()
             config = load_config(str(project / "mkdocs.yml"), strict=True, site_dir=str(site))
             timer = _PageTimer()

@@ -38,8 +38,12 @@ The first formulas of a page get their fonts preloaded (``<link rel="preload">``
 again when its fonts arrived (a layout shift of 0.095 on the FM review).
 
 The engine is started once per build (once per process and thread: a QuickJS context must stay on its thread) and
-only when a page has math; each distinct formula is rendered once per process, which also makes ``mkdocs serve``'s
-rebuilds cheap.
+only when a formula needs it; each distinct formula is rendered once per process, which also makes ``mkdocs
+serve``'s rebuilds cheap. Between builds, the formulas KaTeX typeset without complaint are kept in an SQLite file
+in the kb plugin's ``math_cache`` folder (``.cache/kb``, :class:`FormulaCache`), keyed on the TeX and the display
+mode, in a file named after a digest of ``katex.min.js`` and of the glue below; a build takes from it what it holds
+and starts the engine only for the rest. A formula KaTeX rejects is never kept, so every build reports it. With
+``math_cache`` off (``KB_MATH_CACHE=off``, as ``make bench`` builds) every build typesets every formula.
 
 **Rendering beside the build.** QuickJS releases Python's global lock while it runs, so KaTeX can work on one core
 while MkDocs converts Markdown on another. The plugin hands each page's formulas to :func:`prerender` as soon as
@@ -53,9 +57,12 @@ longer waits for it (``bench/math_build.py`` measures both).
 
 from __future__ import annotations
 
+import hashlib
 import html as html_lib
 import json
+import logging
 import re
+import sqlite3
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -70,13 +77,16 @@ __all__ = [
     "math_problem",
     "engine",
     "fonts_used",
+    "FormulaCache",
     "has_math",
     "prerender",
     "render_math",
+    "use_cache",
 ]
 
 KATEX_JS = Path("assets") / "katex" / "katex.min.js"  # relative to docs_dir
 _DEFAULT_KATEX = Path(__file__).resolve().parents[1] / "docs" / KATEX_JS
+log = logging.getLogger("mkdocs.plugins.kb")
 
 # The element arithmatex writes: a span (inline, "\(...\)") or a div (display, "\[...\]") whose class list starts
 # with arithmatex, holding only text (escaped TeX). Group "body" is that text.
@@ -126,21 +136,105 @@ def math_problem(where: str, line: int | None, tex: str, message: str) -> Proble
     )
 
 
+class FormulaCache:
+    """Typeset formulas kept between builds, in an SQLite file: KaTeX's HTML of each (TeX, display) that rendered
+    without an error or a warning (a formula KaTeX rejects is rendered again by every build, so its message and
+    line are always reported). The file is named after a digest of ``katex.min.js`` and of the glue that calls it,
+    so another KaTeX or other options start a file of their own. A connection serves the thread that opened it, as
+    each thread has its own engine. Any error opening, reading or writing the file turns the cache off for the
+    rest of the process: the build then typesets every formula, as it would with no cache."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+        self.off = False
+
+    def _connection(self) -> sqlite3.Connection | None:
+        if self._db is None and not self.off:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.path, timeout=30)
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS formula "
+                    "(display INTEGER NOT NULL, tex TEXT NOT NULL, html TEXT NOT NULL, PRIMARY KEY (display, tex))"
+                )
+                db.commit()
+                self._db = db
+            except (OSError, sqlite3.Error) as exc:
+                self._fail(exc)
+        return self._db
+
+    def _fail(self, exc: Exception) -> None:
+        log.info("kb: the cache of typeset formulas %s is off (%s); every formula is typeset", self.path, exc)
+        self.off = True
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def get_many(self, items: list[tuple[str, bool]]) -> dict[tuple[str, bool], str]:
+        """The cached HTML of those ``items`` the cache holds."""
+        db = self._connection()
+        if db is None:
+            return {}
+        found = {}
+        try:
+            for tex, display in items:
+                row = db.execute(
+                    "SELECT html FROM formula WHERE display = ? AND tex = ?", (int(display), tex)
+                ).fetchone()
+                if row is not None:
+                    found[(tex, display)] = row[0]
+        except sqlite3.Error as exc:
+            self._fail(exc)
+            return {}
+        return found
+
+    def put_many(self, rendered: dict[tuple[str, bool], str]) -> None:
+        db = self._connection()
+        if db is None or not rendered:
+            return
+        try:
+            db.executemany(
+                "INSERT OR REPLACE INTO formula VALUES (?, ?, ?)",
+                [(int(display), tex, html) for (tex, display), html in rendered.items()],
+            )
+            db.commit()
+        except sqlite3.Error as exc:
+            self._fail(exc)
+
+
 class Katex:
-    """``katex.renderToString`` of one ``katex.min.js`` in an embedded QuickJS context."""
+    """``katex.renderToString`` of one ``katex.min.js`` in an embedded QuickJS context, started on the first
+    formula that neither this object nor the cache folder (``cache_folder``, if any: :class:`FormulaCache`) has
+    seen; so a build whose formulas are all in the cache never starts the engine."""
 
-    def __init__(self, katex_js: Path) -> None:
-        import quickjs  # the quickjs-ng package; imported here so that pages without math never need it
-
+    def __init__(self, katex_js: Path, cache_folder: Path | None = None) -> None:
         self.path = katex_js
-        context = quickjs.Context()
-        context.eval(katex_js.read_text(encoding="utf-8"))
-        context.eval(_GLUE)
-        self.version = str(context.eval("katex.version"))
-        self._context = context  # keeps the function's runtime alive
-        self._render = context.get("__kbRender")
-        self._render_many = context.get("__kbRenderMany")
+        self._source = katex_js.read_text(encoding="utf-8")
+        self._context: Any = None
         self._cache: dict[tuple[str, bool], tuple[str | None, str | None]] = {}
+        digest = hashlib.sha256((self._source + _GLUE).encode("utf-8")).hexdigest()[:16]
+        self.disk = FormulaCache(cache_folder / f"katex-{digest}.sqlite3") if cache_folder is not None else None
+
+    def _start(self) -> Any:
+        if self._context is None:
+            import quickjs  # the quickjs-ng package; imported here so that pages without math never need it
+
+            context = quickjs.Context()
+            context.eval(self._source)
+            context.eval(_GLUE)
+            self._context = context  # keeps the functions' runtime alive
+            self._render = context.get("__kbRender")
+            self._render_many = context.get("__kbRenderMany")
+        return self._context
+
+    @property
+    def started(self) -> bool:
+        return self._context is not None
+
+    @property
+    def version(self) -> str:
+        return str(self._start().eval("katex.version"))
 
     @staticmethod
     def _outcome(out: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -152,22 +246,38 @@ class Katex:
 
     def render(self, tex: str, display: bool) -> tuple[str | None, str | None]:
         """KaTeX's HTML for ``tex``, and ``None``; or ``None`` and KaTeX's message (first strict warning, if any)."""
-        key = (tex, display)
-        if key not in self._cache:
-            self._cache[key] = self._outcome(json.loads(self._render(tex, display)))
-        return self._cache[key]
+        return self.render_many([(tex, display)])[0]
 
     def render_many(self, items: list[tuple[str, bool]]) -> list[tuple[str | None, str | None]]:
-        """:meth:`render` of each (TeX, display) of ``items``, those not yet rendered in one call into the engine
-        (one hand-over of Python's global lock for a whole page, which matters on the background thread)."""
+        """:meth:`render` of each (TeX, display) of ``items``: those this object has not seen are looked up in the
+        cache folder, and the rest are typeset in one call into the engine (one hand-over of Python's global lock
+        for a whole page, which matters on the background thread) and added to the cache."""
         todo = list(dict.fromkeys(item for item in items if item not in self._cache))
+        if todo and self.disk is not None:
+            for item, html in self.disk.get_many(todo).items():
+                self._cache[item] = (html, None)
+            todo = [item for item in todo if item not in self._cache]
         if todo:
+            self._start()
+            fresh = {}
             for item, out in zip(todo, json.loads(self._render_many(json.dumps(todo))), strict=True):
-                self._cache[item] = self._outcome(out)
+                self._cache[item] = outcome = self._outcome(out)
+                if outcome[0] is not None:
+                    fresh[item] = outcome[0]
+            if self.disk is not None:
+                self.disk.put_many(fresh)
         return [self._cache[item] for item in items]
 
 
 _engines = threading.local()
+_cache_folder: Path | None = None
+
+
+def use_cache(folder: Path | None) -> None:
+    """Keep typeset formulas in ``folder`` between builds (:class:`FormulaCache`), or none with ``None``. The kb
+    plugin sets it from its ``math_cache`` option; engines started afterwards use it."""
+    global _cache_folder
+    _cache_folder = folder
 
 
 def _engine_key(katex_js: Path | None) -> tuple[tuple[str, int, int], Path]:
@@ -179,16 +289,16 @@ def _engine_key(katex_js: Path | None) -> tuple[tuple[str, int, int], Path]:
 
 
 def engine(katex_js: Path | None = None) -> Katex:
-    """The engine for ``katex_js`` (the vendored KaTeX by default), started on first use in this thread and kept;
-    a changed file (``mkdocs serve``) starts a new one."""
+    """The engine for ``katex_js`` (the vendored KaTeX by default), made on first use in this thread and kept;
+    a changed file (``mkdocs serve``) or another cache folder (:func:`use_cache`) makes a new one."""
     key, path = _engine_key(katex_js)
     cached = getattr(_engines, "by_key", None)
     if cached is None:
         cached = _engines.by_key = {}
-    if key not in cached:
+    if (key, _cache_folder) not in cached:
         cached.clear()
-        cached[key] = Katex(path)
-    return cached[key]
+        cached[(key, _cache_folder)] = Katex(path, _cache_folder)
+    return cached[(key, _cache_folder)]
 
 
 # Which of KaTeX's fonts a glyph of its HTML is set in: the first class of the glyph's span found here, else

@@ -35,3 +35,18 @@ class KbConfig(Config):
     """The most reviews one level of the sidebar lists. A topic with more reviews is split into alphabetical
     groups of at most this many (deeper groups if needed), so a page's sidebar stays the same size however many
     reviews the site holds; the reviews index and the topic pages list every review."""
+
+    math_cache = opt.Type((str, bool), default=".cache/kb")
+    """The folder, relative to ``mkdocs.yml``, that keeps typeset formulas between builds (``kbsite/math.py``,
+    ``FormulaCache``), so that a build typesets only the formulas no earlier build has; ``false`` (or ``off``,
+    which YAML reads as false) keeps none, so that every build typesets every formula. The site's ``mkdocs.yml``
+    reads it from the environment variable ``KB_MATH_CACHE`` when that is set: ``make bench`` sets it to ``off``
+    to time builds that start from nothing. (An empty ``KB_MATH_CACHE`` reads as unset: YAML makes it null.)"""
+
+    @property
+    def math_cache_folder(self) -> str | None:
+        """:attr:`math_cache` as a folder, or ``None`` for no cache (``true`` is the default folder)."""
+        value = self.math_cache
+        if value is True:
+            return ".cache/kb"
+        return value.strip() or None if isinstance(value, str) else None

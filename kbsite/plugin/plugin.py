@@ -67,6 +67,8 @@ class KbPlugin(BasePlugin[KbConfig]):
             log.info("kb: building only the reviews %s and their API pages (only_reviews)", ", ".join(sorted(only)))
         self._sources: dict[str, tuple[str, str | None]] = {}
         self.related = indexes.related_reviews(self.reviews)
+        folder = self.config.math_cache_folder
+        kb_math.use_cache(self.root / folder if folder else None)
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:

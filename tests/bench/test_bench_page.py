@@ -200,3 +200,31 @@ def test_lighthouse_pages_asked_for_with_a_leading_slash_are_still_reviews() -> 
 
     assert lighthouse.page_paths(["/reviews/fm/", "reviews/als/", "/"], ["fm"]) == ["reviews/fm/", "reviews/als/", ""]
     assert lighthouse.page_paths(None, ["als", "fm"]) == ["", "reviews/als/", "reviews/fm/"]
+
+
+def test_the_math_table_shows_the_builds_with_cached_formulas_when_measured() -> None:
+    def build(wall: float, cpu: float) -> dict:
+        return {"wall_s": wall, "cpu_s": cpu, "walls": [wall], "cpus": [cpu]}
+
+    mb = {
+        "builds_per_mode": 1,
+        "math": build(3.9, 4.3),
+        "no_math": build(3.8, 3.8),
+        "overhead_wall": 0.026,
+        "overhead_cpu": 0.132,
+        "render_math": {
+            "handed_over": 578,
+            "pages_with_math": 13,
+            "worker_cpu_s": 0.43,
+            "main_thread_wall_s": 0.03,
+            "cpu_s": 0.5,
+        },
+        "overhead_main_thread": 0.008,
+        "overhead_in_process": 0.13,
+        "engines": {"engines": [], "missing": []},
+    }
+    assert "kept by an earlier build" not in page._math_build(mb)
+    mb.update(math_cached=build(3.85, 3.9), overhead_cached_wall=0.013, overhead_cached_cpu=0.026)
+    text = page._math_build(mb)
+    assert "| with math, the formulas kept by an earlier build | 3.85 s | 3.9 s | 3.85 |" in text
+    assert "| difference from the build without math | +1.3% | +2.6% |  |" in text

@@ -6,6 +6,7 @@ import html
 import json
 import re
 import shutil
+import sqlite3
 import subprocess
 import textwrap
 import threading
@@ -232,6 +233,11 @@ def test_strict_build_fails_on_bad_math_naming_file_line_and_message(tmp_path: P
         build.output,
     ), build.output
     assert build.output.count("KaTeX cannot render") == 1
+    # The formulas KaTeX typeset are kept for the next build (math_cache, .cache/kb by default), not the one it
+    # rejected: the next build reports it again.
+    (cache,) = (project / ".cache" / "kb").glob("katex-*.sqlite3")
+    with sqlite3.connect(cache) as db:
+        assert db.execute("SELECT display, tex FROM formula").fetchall() == [(0, "x^2")]
 
 
 def test_fonts_used_names_the_split_font_parts_of_the_glyphs() -> None:
@@ -261,3 +267,85 @@ def test_fonts_of_the_first_formulas_are_preloaded_next_to_katex_css() -> None:
     assert out.index('rel="preload"') < out.index("katex.css")
     # Without KaTeX's stylesheet on the page there is nothing to preload for.
     assert "preload" not in render_math(body, "docs/p.md")[0]
+
+
+def test_formulas_typeset_once_are_taken_from_the_cache_folder_by_a_later_engine(tmp_path: Path) -> None:
+    items = [("x^2 + y_{8311}", False), (r"\frac{1}{", False), (r"\sum_{i=1}^{8311} i", True)]
+    first = kb_math.Katex(KATEX_JS, tmp_path).render_many(items)
+    assert first[0][0] and first[2][0] and first[1][0] is None and "parse error" in first[1][1]
+    later = kb_math.Katex(KATEX_JS, tmp_path)
+    assert later.render_many([items[2], items[0]]) == [first[2], first[0]]
+    assert not later.started  # every formula came from the cache: the engine never started
+    assert later.render(*items[1]) == first[1]  # a rejected formula is not kept: typeset, and reported, again
+    assert later.started
+
+
+def test_another_katex_keeps_its_formulas_apart(tmp_path: Path) -> None:
+    changed = tmp_path / "katex.min.js"
+    changed.write_text(KATEX_JS.read_text(encoding="utf-8") + "\n// another build\n", encoding="utf-8")
+    folder = tmp_path / "cache"
+    kb_math.Katex(KATEX_JS, folder).render("z_{8312}", False)
+    other = kb_math.Katex(changed, folder)
+    assert other.disk is not None and other.disk.path != kb_math.Katex(KATEX_JS, folder).disk.path
+    assert other.render("z_{8312}", False)[0] is not None and other.started
+
+
+@pytest.mark.parametrize("broken", ["a file where the folder should be", "a file that is not a database"])
+def test_a_cache_that_cannot_be_used_is_turned_off_and_every_formula_typeset(tmp_path: Path, broken: str) -> None:
+    if broken.startswith("a file where"):
+        folder = tmp_path / "not-a-folder"
+        folder.write_text("x", encoding="utf-8")
+    else:
+        folder = tmp_path / "cache"
+        folder.mkdir()
+        digest = kb_math.Katex(KATEX_JS, folder).disk.path.name
+        (folder / digest).write_bytes(b"this is not an SQLite file" * 100)
+    katex = kb_math.Katex(KATEX_JS, folder)
+    html_, message = katex.render("w_{8313}", False)
+    assert message is None and "katex" in html_
+    assert katex.disk is not None and katex.disk.off
+
+
+def test_engines_use_the_cache_folder_the_plugin_sets(tmp_path: Path) -> None:
+    try:
+        kb_math.use_cache(tmp_path)
+        assert kb_math.engine(KATEX_JS).disk.path.parent == tmp_path
+        kb_math.use_cache(None)
+        assert kb_math.engine(KATEX_JS).disk is None
+    finally:
+        kb_math.use_cache(None)
+
+
+@pytest.mark.parametrize(
+    ("value", "folder"),
+    [(".cache/kb", ".cache/kb"), ("/tmp/kb-cache", "/tmp/kb-cache"), (True, ".cache/kb"), (False, None), ("  ", None)],
+)
+def test_the_plugin_option_names_a_cache_folder_or_none(value: object, folder: str | None) -> None:
+    from kbsite.plugin.config import KbConfig
+
+    config = KbConfig()
+    config.load_dict({"math_cache": value})
+    errors, _ = config.validate()
+    assert errors == [] and config.math_cache_folder == folder
+
+
+@pytest.mark.parametrize(("env", "folder"), [(None, ".cache/kb"), ("off", None), ("/tmp/kb-cache", "/tmp/kb-cache")])
+def test_kb_math_cache_in_the_environment_sets_the_sites_cache(
+    monkeypatch: pytest.MonkeyPatch, env: str | None, folder: str | None
+) -> None:
+    """mkdocs.yml reads the option from KB_MATH_CACHE; ``off`` (YAML's false) keeps no formula, as make bench needs."""
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.utils.yaml import get_yaml_loader, yaml_load
+
+    from kbsite.plugin.config import KbConfig
+
+    if env is None:
+        monkeypatch.delenv("KB_MATH_CACHE", raising=False)
+    else:
+        monkeypatch.setenv("KB_MATH_CACHE", env)
+    with (ROOT / "mkdocs.yml").open(encoding="utf-8") as f:
+        site = yaml_load(f, get_yaml_loader(config=MkDocsConfig(config_file_path=str(ROOT / "mkdocs.yml"))))
+    (kb,) = [p["kb"] for p in site["plugins"] if isinstance(p, dict) and "kb" in p]
+    config = KbConfig()
+    config.load_dict({"math_cache": kb["math_cache"]})
+    assert config.validate()[0] == [] and config.math_cache_folder == folder
