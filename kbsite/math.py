@@ -115,9 +115,6 @@ function __kbOne(tex, display) {
   out.warnings = __kbWarnings;
   return out;
 }
-function __kbRender(tex, display) {
-  return JSON.stringify(__kbOne(tex, display));
-}
 function __kbRenderMany(items) {
   return JSON.stringify(JSON.parse(items).map(function (item) { return __kbOne(item[0], item[1]); }));
 }
@@ -224,7 +221,6 @@ class Katex:
             context.eval(self._source)
             context.eval(_GLUE)
             self._context = context  # keeps the functions' runtime alive
-            self._render = context.get("__kbRender")
             self._render_many = context.get("__kbRenderMany")
         return self._context
 
