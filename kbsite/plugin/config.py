@@ -5,7 +5,9 @@ from __future__ import annotations
 from mkdocs.config import config_options as opt
 from mkdocs.config.base import Config
 
-__all__ = ["KbConfig"]
+__all__ = ["DEFAULT_MATH_CACHE", "KbConfig"]
+
+DEFAULT_MATH_CACHE = ".cache/kb"  # where typeset formulas are kept between builds, relative to mkdocs.yml
 
 
 class KbConfig(Config):
@@ -36,7 +38,7 @@ class KbConfig(Config):
     groups of at most this many (deeper groups if needed), so a page's sidebar stays the same size however many
     reviews the site holds; the reviews index and the topic pages list every review."""
 
-    math_cache = opt.Type((str, bool), default=".cache/kb")
+    math_cache = opt.Type((str, bool), default=DEFAULT_MATH_CACHE)
     """The folder, relative to ``mkdocs.yml``, that keeps typeset formulas between builds (``kbsite/math.py``,
     ``FormulaCache``), so that a build typesets only the formulas no earlier build has; ``false`` (or ``off``,
     which YAML reads as false) keeps none, so that every build typesets every formula. The site's ``mkdocs.yml``
@@ -48,5 +50,5 @@ class KbConfig(Config):
         """:attr:`math_cache` as a folder, or ``None`` for no cache (``true`` is the default folder)."""
         value = self.math_cache
         if value is True:
-            return ".cache/kb"
+            return DEFAULT_MATH_CACHE
         return value.strip() or None if isinstance(value, str) else None
