@@ -308,24 +308,20 @@ def _phases(profiles: list[dict[str, Any]]) -> str:
     return _table(["pages", "phase", *(f"CPU per page, N = {p['reviews']}" for p in profiles)], rows)
 
 
+def _build_row(label: str, build: dict[str, Any]) -> tuple[str, ...]:
+    """One configuration of the math bench: its medians and the wall clock of each build."""
+    walls = ", ".join(f"{w:.2f}" for w in build["walls"])
+    return (label, duration(build["wall_s"]), duration(build["cpu_s"]), walls)
+
+
 def _cached_rows(mb: dict[str, Any]) -> list[tuple[str, ...]]:
     """The rows of the builds that took their formulas from an earlier build's cache, when the results have them."""
     if "math_cached" not in mb:
         return []
-    cached = mb["math_cached"]
+    difference = f"{mb['overhead_cached_wall']:+.1%}", f"{mb['overhead_cached_cpu']:+.1%}"
     return [
-        (
-            "with math, the formulas kept by an earlier build",
-            duration(cached["wall_s"]),
-            duration(cached["cpu_s"]),
-            ", ".join(f"{w:.2f}" for w in cached["walls"]),
-        ),
-        (
-            "difference from the build without math",
-            f"{mb['overhead_cached_wall']:+.1%}",
-            f"{mb['overhead_cached_cpu']:+.1%}",
-            "",
-        ),
+        _build_row("with math, the formulas kept by an earlier build", mb["math_cached"]),
+        ("difference from the build without math", *difference, ""),
     ]
 
 
@@ -334,18 +330,8 @@ def _math_build(mb: dict[str, Any]) -> str:
     builds = _table(
         ["strict build", "wall clock (median)", "CPU time, all threads (median)", "wall clock of each build"],
         [
-            (
-                "without math (the formulas left as TeX)",
-                duration(without["wall_s"]),
-                duration(without["cpu_s"]),
-                ", ".join(f"{w:.2f}" for w in without["walls"]),
-            ),
-            (
-                "with math, every formula typeset (a first build)",
-                duration(with_math["wall_s"]),
-                duration(with_math["cpu_s"]),
-                ", ".join(f"{w:.2f}" for w in with_math["walls"]),
-            ),
+            _build_row("without math (the formulas left as TeX)", without),
+            _build_row("with math, every formula typeset (a first build)", with_math),
             ("difference", f"{mb['overhead_wall']:+.1%}", f"{mb['overhead_cpu']:+.1%}", ""),
             *_cached_rows(mb),
         ],

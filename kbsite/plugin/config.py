@@ -51,4 +51,6 @@ class KbConfig(Config):
         value = self.math_cache
         if value is True:
             return DEFAULT_MATH_CACHE
-        return value.strip() or None if isinstance(value, str) else None
+        if value is False or not value.strip():
+            return None
+        return value.strip()
