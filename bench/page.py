@@ -269,9 +269,39 @@ def _shared_module(rows: list[dict[str, Any]]) -> str:
             for r in rows
         ],
     )
-    return (
+    out = (
         "The same reviews as plain copies that all name `snippets.fm`, so that the build has no API page of their "
         "own (one build each):\n\n" + table
+    )
+    last = rows[-1]
+    if last.get("without"):
+        out += "\n\n" + _without(last)
+    return out
+
+
+def _without(row: dict[str, Any]) -> str:
+    """What the project's build of the copies costs without each of its parts, against the full build and bare
+    Material (one build each)."""
+    from bench.without import PARTS
+
+    plugins = {"tags plugin": "Material's tags plugin (the tag pages)", "mkdocstrings": "the mkdocstrings plugin"}
+    full, bare = row["project"]["cpu_s"], row["bare"]["cpu_s"]
+    lines = [
+        (
+            f"without {w['without']}",
+            PARTS.get(w["without"]) or plugins.get(w["without"], "every part above, and both plugins"),
+            duration(w["cpu_s"]),
+            ("-" if w["saved_cpu_s"] < 0 else "")
+            + f"{duration(abs(w['saved_cpu_s']))} ({w['saved_cpu_s'] / full:.0%} of the full build)",
+            factor(w["cpu_s"] / bare),
+        )
+        for w in row["without"]
+    ]
+    return (
+        f"The same {row['reviews']} copies built by the project without one of its parts at a time (one build each, "
+        "not strict; `bench/without.py` replaces the kb plugin's functions for a part by ones that leave the page "
+        f"as it is). The full build took {duration(full)} of CPU, bare Material {duration(bare)}:\n\n"
+        + _table(["build", "what is left out", "CPU", "saved", "÷ bare Material (CPU)"], lines)
     )
 
 

@@ -28,7 +28,9 @@ number added to each): copies repeat their formulas, which the build typesets on
 reviews each bring formulas of their own. Last, at the smallest and the largest N, the reviews are written again as
 plain copies that all name ``snippets.fm`` (no module, so no API page, of their own) and the project and bare
 Material build them once each: the issue's "copies of an existing review" taken literally, which shows what the
-project costs beyond the API pages.
+project costs beyond the API pages. On the largest N of those copies, the project builds once more without each of
+its parts in turn (:data:`WITHOUT`): a part of the kb plugin switched off by :mod:`bench.without`, or the tags or
+mkdocstrings plugin left out of the configuration, then all of them at once.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from unittest.mock import patch
 
 from bench import ROOT
 from bench.timing import load
+from bench.without import PARTS, calls
 from kbsite.reviews import TOPICS
 from tests.helpers import copy_project
 
@@ -149,6 +152,15 @@ def plugin_block(config_text: str, name: str) -> str:
     return match.group().rstrip() + "\n"
 
 
+def without_plugin(config_text: str, name: str) -> str:
+    """The project's configuration ``config_text`` without plugin ``name``: its item in the ``plugins:`` list, alone
+    on its line or with the block that configures it."""
+    alone = re.compile(rf"^ *- {re.escape(name)}\n", re.M)
+    if alone.search(config_text):
+        return alone.sub("", config_text, count=1)
+    return config_text.replace(plugin_block(config_text, name), "", 1)
+
+
 def mkdocstrings_config(project: Path) -> str:
     """:data:`BARE_CONFIG` plus the project's mkdocstrings plugin, on the docs folder :func:`write_api_docs` fills."""
     block = plugin_block((project / "mkdocs.yml").read_text(encoding="utf-8"), "mkdocstrings")
@@ -177,19 +189,58 @@ def write_api_docs(project: Path) -> int:
     return len(modules)
 
 
+# What the project's build costs without each of its parts (at the largest N, on the copies that all name
+# snippets.fm): the kb plugin's parts (bench/without.py), then the two other plugins the project adds to Material,
+# then all of them at once. (label, kb parts switched off, plugins left out of the configuration).
+WITHOUT: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
+    *((part, (part,), ()) for part in PARTS),
+    ("tags plugin", (), ("tags",)),
+    ("mkdocstrings", (), ("mkdocstrings",)),
+    ("all of the above", tuple(PARTS), ("tags", "mkdocstrings")),
+]
+
+
+def feature_costs(project: Path, tmp: Path, full_cpu_s: float) -> list[dict[str, Any]]:
+    """One build of the project without each entry of :data:`WITHOUT`: its CPU time and what it saves against the
+    full project's ``full_cpu_s``."""
+    text = (project / "mkdocs.yml").read_text(encoding="utf-8")
+    rows = []
+    for label, parts, plugins in WITHOUT:
+        config = "mkdocs.yml"
+        if plugins:
+            variant = text
+            for name in plugins:
+                variant = without_plugin(variant, name)
+            config = "mkdocs-without-" + "-".join(plugins) + ".yml"
+            (project / config).write_text(variant, encoding="utf-8")
+        build = _build(project, config, tmp / "site-without", without=parts)
+        rows.append({"without": label, "cpu_s": build["cpu_s"], "saved_cpu_s": full_cpu_s - build["cpu_s"]})
+    return rows
+
+
 def _html_pages(site: Path) -> int:
     return sum(1 for p in site.rglob("*.html") if "assets" not in p.relative_to(site).parts)
 
 
-def _build(project: Path, config: str, site: Path) -> dict[str, Any]:
+def _build(project: Path, config: str, site: Path, without: tuple[str, ...] = ()) -> dict[str, Any]:
+    """One ``mkdocs build`` in a fresh process: strict, or, with parts of the kb plugin switched off
+    (``without``, :mod:`bench.without`), not strict (a build without its navigation leaves pages out of the nav)."""
     env = {**os.environ, **NO_CACHE, "NO_MKDOCS_2_WARNING": "1"}
     env.pop("SITE_URL", None)
     if site.exists():
         shutil.rmtree(site)
+    args = ["build", "-f", config, "--site-dir", str(site)]
+    command = (
+        [sys.executable, "-m", "bench.without", ",".join(without), "--", *args]
+        if without
+        else [sys.executable, "-m", "mkdocs", *args, "--strict"]
+    )
+    if without:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", config, "--site-dir", str(site)],
+        command,
         cwd=project,
         env=env,
         capture_output=True,
@@ -202,13 +253,22 @@ def _build(project: Path, config: str, site: Path) -> dict[str, Any]:
     output = (proc.stdout + proc.stderr).splitlines()
     if proc.returncode != 0:
         problems = [line for line in output if not line.startswith("INFO")]
-        raise RuntimeError(f"mkdocs build --strict -f {config} failed:\n" + "\n".join(problems[-40:]))
-    return {
+        raise RuntimeError(f"{' '.join(command[1:])} failed:\n" + "\n".join(problems[-40:]))
+    result = {
         "wall_s": wall,
         "cpu_s": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime),
         "pages": _html_pages(site),
         "missing_link_notices": sum(1 for line in output if _NOT_FOUND.match(line)),
     }
+    if without:
+        result["calls"] = calls(proc.stderr)
+        unused = sorted(name for name, n in result["calls"].items() if n == 0)
+        if unused:
+            raise RuntimeError(
+                f"{' '.join(command[1:])}: the build never called the replacement of {', '.join(unused)}; the kb "
+                "plugin no longer reaches it through that name (bench/without.py, REPLACEMENTS)"
+            )
+    return result
 
 
 def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -373,6 +433,8 @@ def run(quick: bool = False) -> dict[str, Any]:
                     "cpu_ratio": builds["project"]["cpu_s"] / builds["bare"]["cpu_s"],
                 }
             )
+        # The copies of the largest N are in place: what each part of the project costs on them.
+        shared[-1]["without"] = feature_costs(project, Path(tmp), builds["project"]["cpu_s"])
     return {
         "sizes": list(sizes),
         "builds_per_size": {str(n): 1 if quick else BUILDS[n] for n in sizes},

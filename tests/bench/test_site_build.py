@@ -163,3 +163,58 @@ def test_the_page_compares_distinct_formulas_with_repeated_ones() -> None:
     site["distinct_math"] = {"reviews": 1000, "project": _config(3600.0, 2000)}
     text = page._site_build(site)
     assert "against 3,000 s and 3,000 s with the copies' repeated formulas (+20.0% CPU, +20.0% wall clock)" in text
+
+
+def test_the_synthetic_review_embeds_a_section_of_its_snippet_module(tmp_path: Path) -> None:
+    import markdown
+
+    (tmp_path / "docs" / "reviews").mkdir(parents=True)
+    (tmp_path / "snippets").mkdir()
+    site_build.write_reviews(tmp_path, 1)
+    text = (tmp_path / "docs" / "reviews" / "synth_0001.md").read_text("utf-8")
+    html = markdown.markdown(
+        text.split("\n---\n", 1)[1],
+        extensions=["pymdownx.snippets", "pymdownx.superfences"],
+        extension_configs={"pymdownx.snippets": {"base_path": [str(tmp_path)], "check_paths": True}},
+    )
+    code = re.sub(r"<[^>]+>", "", html)
+    assert "def fm_interaction(" in code and "--8&lt;--" not in code
+
+
+def test_without_a_plugin_leaves_the_others_as_the_project_configures_them() -> None:
+    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    project = _plugins(text)
+    for name in ("tags", "mkdocstrings", "kb"):
+        variant = _plugins(site_build.without_plugin(text, name))
+        assert name not in variant
+        assert variant == {k: v for k, v in project.items() if k != name}
+    with pytest.raises(ValueError, match="no plugin 'nowhere'"):
+        site_build.without_plugin(text, "nowhere")
+
+
+def test_the_page_says_what_each_part_costs() -> None:
+    shared = [
+        {"reviews": n, "project": _config(0.025 * n, n + 50), "bare": _config(0.01 * n, n + 20), "cpu_ratio": 2.5}
+        for n in (100, 1000)
+    ]
+    shared[-1]["without"] = [
+        {"without": "paper card", "cpu_s": 20.0, "saved_cpu_s": 5.0},
+        {"without": "allowlist", "cpu_s": 25.5, "saved_cpu_s": -0.5},
+        {"without": "all of the above", "cpu_s": 12.0, "saved_cpu_s": 13.0},
+    ]
+    site = {
+        "rows": [_row(100, True), _row(1000, True)],
+        "builds_per_size": {"100": 1, "1000": 1},
+        "shared_module": shared,
+    }
+    text = page._site_build(site)
+    assert "The full build took 25 s of CPU, bare Material 10 s" in text
+    assert (
+        "| without paper card | the paper card and the Cite box with its two BibTeX entries | 20 s | 5 s (20% of"
+        in text
+    )
+    assert "| without allowlist | the HTML allowlist | 25.5 s | -500 ms (-2% of the full build) | 2.55× |" in text
+    assert (
+        "| without all of the above | every part above, and both plugins | 12 s | 13 s (52% of the full build) "
+        "| 1.20× |" in text
+    )
