@@ -56,14 +56,15 @@ REPLACEMENTS: dict[str, list[tuple[str, str, Callable[..., Any]]]] = {
 CALLS: Counter[str] = Counter()
 
 
-def switch_off(part: str) -> None:
-    """Replace the functions that do ``part`` by ones that leave the page as it is, each counting its calls."""
+def switch_off(part: str, assign: Callable[[object, str, object], None] = setattr) -> None:
+    """Replace the functions that do ``part`` by ones that leave the page as it is, each counting its calls;
+    ``assign`` does the replacing (a test passes pytest's ``monkeypatch.setattr``, which undoes it afterwards)."""
     if part not in REPLACEMENTS:
         raise SystemExit(f"python -m bench.without: no part {part!r}; one of: {', '.join(PARTS)}")
     for module, name, replacement in REPLACEMENTS[part]:
         key = f"{part}: {name}"
         CALLS[key] += 0
-        setattr(importlib.import_module(module), name, _counting(key, replacement))
+        assign(importlib.import_module(module), name, _counting(key, replacement))
 
 
 def _counting(key: str, fn: Callable[..., Any]) -> Callable[..., Any]:
