@@ -282,14 +282,11 @@ def _shared_module(rows: list[dict[str, Any]]) -> str:
 def _without(row: dict[str, Any]) -> str:
     """What the project's build of the copies costs without each of its parts, against the full build and bare
     Material (one build each)."""
-    from bench.without import PARTS
-
-    plugins = {"tags plugin": "Material's tags plugin (the tag pages)", "mkdocstrings": "the mkdocstrings plugin"}
     full, bare = row["project"]["cpu_s"], row["bare"]["cpu_s"]
     lines = [
         (
             f"without {w['without']}",
-            PARTS.get(w["without"]) or plugins.get(w["without"], "every part above, and both plugins"),
+            w["what"],
             duration(w["cpu_s"]),
             ("-" if w["saved_cpu_s"] < 0 else "")
             + f"{duration(abs(w['saved_cpu_s']))} ({w['saved_cpu_s'] / full:.0%} of the full build)",
