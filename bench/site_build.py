@@ -195,7 +195,7 @@ def write_api_docs(project: Path) -> int:
 WITHOUT: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = [
     *((part, what, (part,), ()) for part, what in PARTS.items()),
     ("tags plugin", "Material's tags plugin (the tag pages)", (), ("tags",)),
-    ("mkdocstrings", "the mkdocstrings plugin (the API pages)", (), ("mkdocstrings",)),
+    ("mkdocstrings", "the mkdocstrings plugin, which renders the API pages", (), ("mkdocstrings",)),
     ("all of the above", "every part above, and both plugins", tuple(PARTS), ("tags", "mkdocstrings")),
 ]
 
