@@ -154,11 +154,16 @@ def plugin_block(config_text: str, name: str) -> str:
 
 def without_plugin(config_text: str, name: str) -> str:
     """The project's configuration ``config_text`` without plugin ``name``: its item in the ``plugins:`` list, alone
-    on its line or with the block that configures it."""
+    on its line or with the block that configures it (a Markdown extension of the same name stays)."""
+    plugins = re.search(r"^plugins:\n(?:[ \t]+\S.*\n|[ \t]*\n)*", config_text, re.M)
+    if plugins is None:
+        raise ValueError("mkdocs.yml: no 'plugins:' list")
+    listed = plugins.group()
     alone = re.compile(rf"^ *- {re.escape(name)}\n", re.M)
-    if alone.search(config_text):
-        return alone.sub("", config_text, count=1)
-    return config_text.replace(plugin_block(config_text, name), "", 1)
+    shorter = (
+        alone.sub("", listed, count=1) if alone.search(listed) else listed.replace(plugin_block(listed, name), "", 1)
+    )
+    return config_text[: plugins.start()] + shorter + config_text[plugins.end() :]
 
 
 def mkdocstrings_config(project: Path) -> str:

@@ -190,6 +190,9 @@ def test_without_a_plugin_leaves_the_others_as_the_project_configures_them() -> 
         assert variant == {k: v for k, v in project.items() if k != name}
     with pytest.raises(ValueError, match="no plugin 'nowhere'"):
         site_build.without_plugin(text, "nowhere")
+    # Only the plugins list is touched: an item of the same name elsewhere stays.
+    other = "markdown_extensions:\n  - tags\nplugins:\n  - search\n  - tags\nnav: []\n"
+    assert site_build.without_plugin(other, "tags") == "markdown_extensions:\n  - tags\nplugins:\n  - search\nnav: []\n"
 
 
 def test_the_page_says_what_each_part_costs() -> None:

@@ -19,7 +19,7 @@ def test_every_part_is_replaced_by_a_function_that_leaves_the_page_and_counts_it
     from kbsite.plugin import navigation, paper_card
     from kbsite.plugin import plugin as kb_plugin
 
-    # What the parts do before: math found, a problem for the script tag, a citation left as it is for an unknown key.
+    # What two of the parts do before: the page has math, and the script tag is a problem.
     assert kb_math.has_math(PAGE) and html_policy.html_problems(PAGE, "x.md") != []
     monkeypatch.setattr(without, "CALLS", Counter())
     for part in without.PARTS:
@@ -49,3 +49,15 @@ def test_the_calls_are_read_from_the_last_line_that_gives_them() -> None:
     assert without.calls(output) == {"math: has_math": 3}
     with pytest.raises(ValueError, match="no line of calls"):
         without.calls("INFO - Building\n")
+
+
+def test_every_replaced_name_is_one_the_kb_plugin_calls_its_parts_by() -> None:
+    """The replacements take effect only if the plugin's hooks look the functions up by these names at call time
+    (a module attribute or a global of the plugin's module); the benchmark also refuses a build in which one was
+    never called."""
+    from kbsite.plugin.plugin import KbPlugin
+
+    names = {n for hook in vars(KbPlugin).values() if callable(hook) for n in hook.__code__.co_names}
+    for part, replaced in without.REPLACEMENTS.items():
+        for module, name, _ in replaced:
+            assert name in names, f"{part}: no hook of KbPlugin calls {module}.{name} by that name"
